@@ -1,0 +1,47 @@
+// MARK: - Library
+import Glibc
+import RecurCore
+
+/// The library's version as MAJOR*10000 + MINOR*100 + PATCH. Bindings compare
+/// it with the RECUR_VERSION_NUMBER of the header they were built against.
+@_cdecl("recur_version_number")
+public func recur_version_number() -> UInt32 {
+    RecurVersion.number
+}
+
+/// The library's version as "MAJOR.MINOR.PATCH". Static storage: never free it.
+@_cdecl("recur_version_string")
+public func recur_version_string() -> UnsafePointer<CChar>? {
+    UnsafePointer(versionText)
+}
+
+/// The message of the last failing call on the calling thread, or "" when
+/// none failed yet. Owned by the library; valid until this thread's next
+/// failing call. Never NULL.
+@_cdecl("recur_last_error")
+public func recur_last_error() -> UnsafePointer<CChar>? {
+    LastError.current
+}
+
+/// A short static description of a status ("unknown status" for a value
+/// this version does not know). Never NULL; never free it.
+@_cdecl("recur_status_string")
+public func recur_status_string(_ status: Status) -> UnsafePointer<CChar>? {
+    let text: StaticString
+    switch RecurStatus(rawValue: status) {
+    case .ok: text = "ok"
+    case .invalidArgument: text = "invalid argument"
+    case .parse: text = "not valid JSON"
+    case .model: text = "not a valid model or configuration"
+    case .io: text = "a file could not be read or written"
+    case .shape: text = "sizes do not fit the model"
+    case .numeric: text = "not a finite number"
+    case .outOfMemory: text = "out of memory"
+    case .internal: text = "internal error (a bug in Recur)"
+    case nil: text = "unknown status"
+    }
+    return UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
+/// The version as a C string, made once and kept for the process's life.
+nonisolated(unsafe) private let versionText: UnsafeMutablePointer<CChar> = strdup(RecurVersion.string)

@@ -1,0 +1,149 @@
+// MARK: - Models
+import Glibc
+import RecurCore
+
+/// Loads a model from a JSON file (model format v1).
+/// On success *out_model is a new model the caller frees with
+/// recur_model_free; on failure it is left untouched.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (path or out_model NULL),
+/// RECUR_ERROR_IO (the file cannot be read), RECUR_ERROR_PARSE (not JSON),
+/// RECUR_ERROR_MODEL (not a valid model), RECUR_ERROR_OUT_OF_MEMORY.
+@_cdecl("recur_model_load_file")
+public func recur_model_load_file(_ path: UnsafePointer<CChar>?, _ out_model: UnsafeMutablePointer<ModelPointer?>?) -> Status {
+    withStatus { () throws(RecurError) in
+        let path = String(cString: try required(path, "path"))
+        let out = try required(out_model, "out_model")
+        out.pointee = Handle.retain(try Model.load(file: path))
+    }
+}
+
+/// Loads a model from `length` bytes of JSON text (no terminating NUL needed).
+/// On success *out_model is a new model the caller frees with
+/// recur_model_free; on failure it is left untouched.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (json or out_model NULL),
+/// RECUR_ERROR_PARSE, RECUR_ERROR_MODEL, RECUR_ERROR_OUT_OF_MEMORY.
+@_cdecl("recur_model_load_json")
+public func recur_model_load_json(_ json: UnsafePointer<CChar>?, _ length: UInt, _ out_model: UnsafeMutablePointer<ModelPointer?>?) -> Status {
+    withStatus { () throws(RecurError) in
+        let json = try required(json, "json")
+        let length = try count(length, "length")
+        let out = try required(out_model, "out_model")
+        out.pointee = Handle.retain(try Model.load(json: UnsafeRawBufferPointer(start: json, count: length)))
+    }
+}
+
+/// Saves the model to a file as JSON, tensors in flat form
+/// ({"shape", "data"}, floats that read back bit-identical). Atomic: the
+/// model is written to a temporary file beside `path`, flushed, then renamed
+/// over `path`, so a crash never leaves a half-written file.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (model or path NULL),
+/// RECUR_ERROR_IO.
+@_cdecl("recur_model_save_file")
+public func recur_model_save_file(_ model: ConstModelPointer?, _ path: UnsafePointer<CChar>?) -> Status {
+    recur_model_save_file_encoded(model, path, TensorEncoding.flat.rawValue)
+}
+
+/// recur_model_save_file with a choice of tensor encoding
+/// (RECUR_TENSORS_FLAT or RECUR_TENSORS_BASE64).
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, or an unknown
+/// encoding), RECUR_ERROR_IO.
+@_cdecl("recur_model_save_file_encoded")
+public func recur_model_save_file_encoded(_ model: ConstModelPointer?, _ path: UnsafePointer<CChar>?, _ encoding: TensorEncodingCode) -> Status {
+    withStatus { () throws(RecurError) in
+        let model = try Handle.unbox(model, as: Model.self, "model")
+        let path = String(cString: try required(path, "path"))
+        try model.save(file: path, encoding: try tensorEncoding(encoding))
+    }
+}
+
+/// The model as JSON text, tensors in flat form. On success *out_json is a
+/// NUL-terminated string the caller frees with recur_string_free, and
+/// *out_length (when out_length is not NULL) its length without the NUL.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (model or out_json NULL),
+/// RECUR_ERROR_OUT_OF_MEMORY.
+@_cdecl("recur_model_to_json")
+public func recur_model_to_json(_ model: ConstModelPointer?, _ out_json: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ out_length: UnsafeMutablePointer<UInt>?) -> Status {
+    recur_model_to_json_encoded(model, TensorEncoding.flat.rawValue, out_json, out_length)
+}
+
+/// recur_model_to_json with a choice of tensor encoding
+/// (RECUR_TENSORS_FLAT or RECUR_TENSORS_BASE64).
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, or an unknown
+/// encoding), RECUR_ERROR_OUT_OF_MEMORY.
+@_cdecl("recur_model_to_json_encoded")
+public func recur_model_to_json_encoded(_ model: ConstModelPointer?, _ encoding: TensorEncodingCode, _ out_json: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ out_length: UnsafeMutablePointer<UInt>?) -> Status {
+    withStatus { () throws(RecurError) in
+        let model = try Handle.unbox(model, as: Model.self, "model")
+        let encoding = try tensorEncoding(encoding)
+        let out = try required(out_json, "out_json")
+        let text = model.json(encoding: encoding)
+        guard let copy = strdup(text) else { throw RecurError(.outOfMemory, "could not allocate \(text.utf8.count) bytes of JSON") }
+        out.pointee = copy
+        out_length?.pointee = UInt(text.utf8.count)
+    }
+}
+
+/// Frees a string returned by the library (recur_model_to_json). NULL is a no-op.
+@_cdecl("recur_string_free")
+public func recur_string_free(_ string: UnsafeMutablePointer<CChar>?) {
+    free(string)
+}
+
+/// An independent copy of the model (its own weights). On success
+/// *out_model is a new model the caller frees with recur_model_free.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL), RECUR_ERROR_OUT_OF_MEMORY.
+@_cdecl("recur_model_clone")
+public func recur_model_clone(_ model: ConstModelPointer?, _ out_model: UnsafeMutablePointer<ModelPointer?>?) -> Status {
+    withStatus { () throws(RecurError) in
+        let model = try Handle.unbox(model, as: Model.self, "model")
+        let out = try required(out_model, "out_model")
+        out.pointee = Handle.retain(try model.clone())
+    }
+}
+
+/// Releases the caller's reference to a model. States created from it keep
+/// it alive until they are freed too. NULL is a no-op.
+@_cdecl("recur_model_free")
+public func recur_model_free(_ model: ModelPointer?) {
+    Handle.release(model, as: Model.self)
+}
+
+/// Features per time step of the model's input; 0 when model is NULL.
+@_cdecl("recur_model_input_size")
+public func recur_model_input_size(_ model: ConstModelPointer?) -> UInt {
+    UInt(Handle.peek(model, as: Model.self)?.inputSize ?? 0)
+}
+
+/// Features per time step of the model's output (its last layer); 0 when
+/// model is NULL.
+@_cdecl("recur_model_output_size")
+public func recur_model_output_size(_ model: ConstModelPointer?) -> UInt {
+    UInt(Handle.peek(model, as: Model.self)?.outputSize ?? 0)
+}
+
+/// Number of parameters (weight and bias elements); 0 when model is NULL.
+@_cdecl("recur_model_parameter_count")
+public func recur_model_parameter_count(_ model: ConstModelPointer?) -> UInt {
+    UInt(Handle.peek(model, as: Model.self)?.parameterCount ?? 0)
+}
+
+/// Number of layers; 0 when model is NULL.
+@_cdecl("recur_model_layer_count")
+public func recur_model_layer_count(_ model: ConstModelPointer?) -> UInt {
+    UInt(Handle.peek(model, as: Model.self)?.layers.count ?? 0)
+}
+
+/// Floats of state per stream (each recurrent layer's h, and c for LSTM),
+/// the same as recur_state_size of any state of this model; 0 when model
+/// is NULL.
+@_cdecl("recur_model_state_size")
+public func recur_model_state_size(_ model: ConstModelPointer?) -> UInt {
+    UInt(Handle.peek(model, as: Model.self)?.stateSize ?? 0)
+}
+
+private func tensorEncoding(_ code: TensorEncodingCode) throws(RecurError) -> TensorEncoding {
+    guard let encoding = TensorEncoding(rawValue: code) else {
+        throw RecurError(.invalidArgument, "encoding is \(code), not a recur_tensor_encoding (0 = RECUR_TENSORS_FLAT, 1 = RECUR_TENSORS_BASE64)")
+    }
+    return encoding
+}

@@ -1,0 +1,123 @@
+// MARK: - Inference state
+import RecurCore
+
+/// Creates inference state for `batch` independent streams of `model`, all
+/// starting at zero. The state keeps the model alive: the model may be freed
+/// first. On success *out_state is a new state the caller frees with
+/// recur_state_free. A state is used by one thread at a time; any number of
+/// states may run over one model at once.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, or batch 0 or too
+/// large), RECUR_ERROR_OUT_OF_MEMORY.
+@_cdecl("recur_state_create")
+public func recur_state_create(_ model: ConstModelPointer?, _ batch: UInt, _ out_state: UnsafeMutablePointer<StatePointer?>?) -> Status {
+    withStatus { () throws(RecurError) in
+        let model = try Handle.unbox(model, as: Model.self, "model")
+        let batch = try count(batch, "batch")
+        let out = try required(out_state, "out_state")
+        out.pointee = Handle.retain(try State(model: model, batch: batch))
+    }
+}
+
+/// Frees a state (and its reference to the model). NULL is a no-op.
+@_cdecl("recur_state_free")
+public func recur_state_free(_ state: StatePointer?) {
+    Handle.release(state, as: State.self)
+}
+
+/// Sets every stream's state to zero.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (state NULL).
+@_cdecl("recur_state_reset")
+public func recur_state_reset(_ state: StatePointer?) -> Status {
+    withStatus { () throws(RecurError) in
+        try Handle.unbox(state, as: State.self, "state").reset()
+    }
+}
+
+/// Sets one stream's state to zero; the other streams are untouched.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (state NULL, or stream
+/// not below the batch size).
+@_cdecl("recur_state_reset_stream")
+public func recur_state_reset_stream(_ state: StatePointer?, _ stream: UInt) -> Status {
+    withStatus { () throws(RecurError) in
+        let state = try Handle.unbox(state, as: State.self, "state")
+        try state.reset(stream: Int(clamping: stream))
+    }
+}
+
+/// Floats of state per stream: layer 0's h, layer 0's c (LSTM only),
+/// layer 1's h, ... as in the model format. 0 when state is NULL.
+@_cdecl("recur_state_size")
+public func recur_state_size(_ state: ConstStatePointer?) -> UInt {
+    UInt(Handle.peek(state, as: State.self)?.size ?? 0)
+}
+
+/// Number of streams; 0 when state is NULL.
+@_cdecl("recur_state_batch")
+public func recur_state_batch(_ state: ConstStatePointer?) -> UInt {
+    UInt(Handle.peek(state, as: State.self)?.batch ?? 0)
+}
+
+/// Copies the state out to `out`, [batch][recur_state_size] floats;
+/// `count` must be batch * recur_state_size.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL), RECUR_ERROR_SHAPE
+/// (count differs).
+@_cdecl("recur_state_get")
+public func recur_state_get(_ state: ConstStatePointer?, _ out: UnsafeMutablePointer<Float>?, _ count: UInt) -> Status {
+    withStatus { () throws(RecurError) in
+        let state = try Handle.unbox(state, as: State.self, "state")
+        let n = try RecurCAPI.count(count, "count")
+        try state.get(into: UnsafeMutableBufferPointer(start: try required(out, "out"), count: n))
+    }
+}
+
+/// Replaces the state with `values`, [batch][recur_state_size] floats;
+/// `count` must be batch * recur_state_size. On error the state is unchanged.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL), RECUR_ERROR_SHAPE
+/// (count differs), RECUR_ERROR_NUMERIC (a value is NaN or infinite).
+@_cdecl("recur_state_set")
+public func recur_state_set(_ state: StatePointer?, _ values: UnsafePointer<Float>?, _ count: UInt) -> Status {
+    withStatus { () throws(RecurError) in
+        let state = try Handle.unbox(state, as: State.self, "state")
+        let n = try RecurCAPI.count(count, "count")
+        try state.set(from: UnsafeBufferPointer(start: try required(values, "values"), count: n))
+    }
+}
+
+/// Advances every stream by one time step. `x` is [batch][input_size],
+/// `y` receives [batch][output_size]. Allocates nothing, takes no lock.
+/// On error the state is unchanged.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL),
+/// RECUR_ERROR_NUMERIC (x holds NaN or infinity).
+@_cdecl("recur_state_step")
+public func recur_state_step(_ state: StatePointer?, _ x: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>?) -> Status {
+    withStatus { () throws(RecurError) in
+        let state = try Handle.unbox(state, as: State.self, "state")
+        let model = state.model
+        try state.step(input: UnsafeBufferPointer(start: try required(x, "x"), count: state.batch * model.inputSize),
+                       output: UnsafeMutableBufferPointer(start: try required(y, "y"), count: state.batch * model.outputSize))
+    }
+}
+
+/// Advances every stream by `steps` time steps, continuing from the state.
+/// `x` is [batch][steps][input_size], `y` receives [batch][steps][output_size].
+/// Gives the same floats as `steps` calls of recur_state_step.
+/// On error the state is unchanged.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, or steps 0),
+/// RECUR_ERROR_SHAPE (batch * steps too large), RECUR_ERROR_NUMERIC (x holds
+/// NaN or infinity).
+@_cdecl("recur_state_run")
+public func recur_state_run(_ state: StatePointer?, _ x: UnsafePointer<Float>?, _ steps: UInt, _ y: UnsafeMutablePointer<Float>?) -> Status {
+    withStatus { () throws(RecurError) in
+        let state = try Handle.unbox(state, as: State.self, "state")
+        let steps = try count(steps, "steps")
+        guard steps >= 1 else { throw RecurError(.invalidArgument, "steps is 0: at least one step is needed") }
+        let model = state.model
+        let (rows, overflow) = state.batch.multipliedReportingOverflow(by: steps)
+        guard !overflow, rows <= Int.max / 8 / max(model.inputSize, model.outputSize) else {
+            throw RecurError(.shape, "batch \(state.batch) x steps \(steps) is too large")
+        }
+        try state.run(input: UnsafeBufferPointer(start: try required(x, "x"), count: rows * model.inputSize),
+                      steps: steps,
+                      output: UnsafeMutableBufferPointer(start: try required(y, "y"), count: rows * model.outputSize))
+    }
+}

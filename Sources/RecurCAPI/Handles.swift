@@ -1,0 +1,53 @@
+// How core objects cross the C boundary: a handle is an `Unmanaged` retain
+// of the Swift object, shown to C as a pointer to an opaque struct.
+//
+// The type names below are what `scripts/generate-header.py` reads to write
+// the typed C prototypes: `ModelPointer?` becomes `recur_model *`,
+// `ConstModelPointer?` becomes `const recur_model *`, and so on. To Swift
+// they are all `OpaquePointer`.
+import RecurCore
+
+public typealias ModelPointer = OpaquePointer
+public typealias ConstModelPointer = OpaquePointer
+public typealias StatePointer = OpaquePointer
+public typealias ConstStatePointer = OpaquePointer
+/// `recur_status` in C.
+public typealias Status = Int32
+/// `recur_tensor_encoding` in C.
+public typealias TensorEncodingCode = UInt32
+
+enum Handle {
+    /// A new +1 reference for the caller, who releases it with `release`.
+    static func retain<T: AnyObject>(_ object: T) -> OpaquePointer {
+        OpaquePointer(Unmanaged.passRetained(object).toOpaque())
+    }
+
+    static func release<T: AnyObject>(_ pointer: OpaquePointer?, as type: T.Type) {
+        guard let pointer else { return }
+        Unmanaged<T>.fromOpaque(UnsafeRawPointer(pointer)).release()
+    }
+
+    /// The object behind a handle, or an `.invalidArgument` error naming the
+    /// parameter when it is NULL.
+    static func unbox<T: AnyObject>(_ pointer: OpaquePointer?, as type: T.Type, _ name: String) throws(RecurError) -> T {
+        guard let pointer else { throw RecurError(.invalidArgument, "\(name) is NULL") }
+        return Unmanaged<T>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
+    }
+
+    /// The object behind a handle, or nil.
+    static func peek<T: AnyObject>(_ pointer: OpaquePointer?, as type: T.Type) -> T? {
+        pointer.map { Unmanaged<T>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
+    }
+}
+
+/// Checks a pointer argument that must not be NULL.
+func required<T>(_ pointer: T?, _ name: String) throws(RecurError) -> T {
+    guard let pointer else { throw RecurError(.invalidArgument, "\(name) is NULL") }
+    return pointer
+}
+
+/// A C count (`size_t`) as an Int, refusing values no memory could hold.
+func count(_ value: UInt, _ name: String) throws(RecurError) -> Int {
+    guard value <= UInt(Int.max / 8) else { throw RecurError(.invalidArgument, "\(name) is \(value), too large") }
+    return Int(value)
+}

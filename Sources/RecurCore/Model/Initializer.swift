@@ -1,0 +1,98 @@
+// Deterministic initialisation of layers that come without weights, from the
+// document's `init` object. Only integer arithmetic, IEEE division and sqrt
+// are used, so the same seed gives the same floats on every machine.
+
+enum Initializer {
+    static func initialize(_ layer: Layer, index: Int, spec: InitSpec, parameters: FloatBuffer) {
+        // One generator per layer, so adding a layer does not change the others.
+        var random = SplitMix64(seed: spec.seed ^ (0x9E37_79B9_7F4A_7C15 &* UInt64(index + 1)))
+        let p = parameters.base
+        let h = layer.outputSize
+
+        if layer.kind == .dense {
+            // Glorot uniform weights, zero bias.
+            let limit = (6.0 / Double(layer.inputSize + h)).squareRoot()
+            fill(layer.tensors[0], p, &random, limit)
+            return
+        }
+
+        let limit = 1.0 / Double(h).squareRoot()   // PyTorch's U(-1/sqrt(H), 1/sqrt(H))
+        let weightIH = layer.tensors[0], weightHH = layer.tensors[1]
+        fill(weightIH, p, &random, limit)
+        switch spec.recurrent {
+        case .uniform:
+            fill(weightHH, p, &random, limit)
+            for slot in layer.tensors.dropFirst(2) { fill(slot, p, &random, limit) }
+        case .identity where layer.kind == .rnn:
+            for row in 0..<h { p[weightHH.index(row: row, column: row)] = 1 }   // IRNN: W_hh = I, b = 0
+        case .orthogonal, .identity:
+            for gate in 0..<layer.kind.gateCount {
+                let block = orthogonal(size: h, &random)
+                for row in 0..<h {
+                    for column in 0..<h {
+                        p[weightHH.index(row: gate * h + row, column: column)] = Float(block[row * h + column])
+                    }
+                }
+            }
+            // Biases zero, but an LSTM's forget gate starts open (bias 1).
+            if layer.kind == .lstm, let bias = layer.inputBiasOffset {
+                for row in h..<2 * h { p[bias + row] = 1 }
+            }
+        }
+    }
+
+    /// Fills a tensor with U(-limit, limit).
+    private static func fill(_ slot: TensorSlot, _ p: UnsafeMutablePointer<Float>, _ random: inout SplitMix64, _ limit: Double) {
+        for row in 0..<slot.rows {
+            for column in 0..<slot.columns {
+                p[slot.index(row: row, column: column)] = Float(random.uniform(-limit, limit))
+            }
+        }
+    }
+
+    /// A random orthogonal n x n matrix (row-major, Double): uniform random
+    /// rows made orthonormal by modified Gram-Schmidt, done twice for accuracy.
+    static func orthogonal(size n: Int, _ random: inout SplitMix64) -> [Double] {
+        var m = [Double](repeating: 0, count: n * n)
+        var row = 0
+        while row < n {
+            for column in 0..<n { m[row * n + column] = random.uniform(-1, 1) }
+            var norm = 0.0
+            for _ in 0..<2 {
+                for previous in 0..<row {
+                    var dot = 0.0
+                    for k in 0..<n { dot += m[row * n + k] * m[previous * n + k] }
+                    for k in 0..<n { m[row * n + k] -= dot * m[previous * n + k] }
+                }
+                norm = 0
+                for k in 0..<n { norm += m[row * n + k] * m[row * n + k] }
+                norm = norm.squareRoot()
+                if norm < 1e-6 { break }   // (almost) dependent: draw the row again
+                for k in 0..<n { m[row * n + k] /= norm }
+            }
+            if norm >= 1e-6 { row += 1 }
+        }
+        return m
+    }
+}
+
+/// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and the same sequence on
+/// every platform.
+struct SplitMix64 {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [low, high), from the top 53 bits.
+    mutating func uniform(_ low: Double, _ high: Double) -> Double {
+        low + (high - low) * (Double(next() >> 11) * 0x1p-53)
+    }
+}

@@ -1,0 +1,72 @@
+// Files, through Glibc: the only file of the core that opens, reads, writes
+// or renames. Failures become `RecurError(.io, ...)` naming the path and
+// the system's reason.
+import Glibc
+
+enum Files {
+    /// The whole content of a file.
+    static func read(_ path: String) throws(RecurError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure("cannot open", path) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw failure("cannot stat", path) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw RecurError(.io, "\(path): not a regular file")
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Int(info.st_size))
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let got = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw failure("cannot read", path)
+            }
+            if got == 0 { break }
+            bytes.append(contentsOf: chunk[0..<got])
+        }
+        return bytes
+    }
+
+    /// Writes `text` to a temporary file beside `path`, flushes it to disk
+    /// and renames it over `path`.
+    static func writeAtomically(_ path: String, _ text: String) throws(RecurError) {
+        let temporary = path + ".tmp-XXXXXX"
+        var template = Array(temporary.utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw failure("cannot create a temporary file for", path) }
+        let temporaryPath = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var ok = false
+        defer {
+            if !ok { unlink(temporaryPath) }
+        }
+        var utf8 = text.utf8.makeContiguousUTF8Bytes()
+        let written = utf8.withUnsafeBytes { raw -> Bool in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                offset += n
+            }
+            return true
+        }
+        utf8 = []
+        guard written, fchmod(fd, 0o644) == 0, fsync(fd) == 0 else {
+            let error = failure("cannot write", temporaryPath)
+            close(fd)
+            throw error
+        }
+        guard close(fd) == 0 else { throw failure("cannot close", temporaryPath) }
+        guard rename(temporaryPath, path) == 0 else { throw failure("cannot rename \(temporaryPath) to", path) }
+        ok = true
+    }
+
+    private static func failure(_ what: String, _ path: String) -> RecurError {
+        RecurError(.io, "\(what) \(path): \(String(cString: strerror(errno)))")
+    }
+}
+
+private extension String.UTF8View {
+    func makeContiguousUTF8Bytes() -> [UInt8] { Array(self) }
+}
