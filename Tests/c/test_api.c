@@ -6,11 +6,15 @@
  * Reads every reference case (TESTDATA_DIR/<name>.json) and the invalid corpus
  * (TESTDATA_DIR/invalid/manifest.json) with json-c, independently of the
  * library, and checks the library against them through recur.h only.
- * Prints one line per failed check, then "N passed, N failed"; exits 1 if any
- * check failed, 2 if the test data could not be read.
+ * Prints one line per failed check ("FAIL [case] group (line N): details"),
+ * then "N passed, N failed"; exits 1 if any check failed (unreadable test data
+ * counts as a failed check), 2 on a usage error or if the test itself cannot
+ * run (out of memory, mkstemp).
  *
- * Build: cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/c/test_api.c \
- *           -o build/tests/test_api -Lbuild/lib -lrecur -ljson-c -pthread
+ * Build (from the project root):
+ *   cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/c/test_api.c \
+ *      -o build/tests/test_api -Lbuild/lib -lrecur -ljson-c -pthread -Wl,-rpath,$PWD/build/lib
+ * Run:  build/tests/test_api ../shared/testdata
  */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
@@ -72,6 +76,7 @@ static const char *status_name(recur_status s)
     case RECUR_ERROR_NUMERIC: return "RECUR_ERROR_NUMERIC";
     case RECUR_ERROR_OUT_OF_MEMORY: return "RECUR_ERROR_OUT_OF_MEMORY";
     case RECUR_ERROR_INTERNAL: return "RECUR_ERROR_INTERNAL";
+    default: break; /* statuses are append-only: newer ones may exist */
     }
     return "(unknown status)";
 }
