@@ -2,6 +2,7 @@
 /// `recur_status` codes: append only, a value is never reused.
 /// `scripts/generate-header.py` turns this enum into the C enum, with these
 /// comments, as `RECUR_OK` and `RECUR_ERROR_<NAME>`.
+// c-enum: recur_status RECUR_ERROR_ ok=RECUR_OK
 public enum RecurStatus: Int32, Sendable {
     /// Success.
     case ok = 0

@@ -3,6 +3,7 @@
 // save -> load -> save is byte-identical.
 
 /// How tensors are written when a model is saved.
+// c-enum: recur_tensor_encoding RECUR_TENSORS_
 public enum TensorEncoding: UInt32, Sendable {
     /// Form 2: `{"shape": [...], "data": [...]}`, readable decimal numbers.
     case flat = 0

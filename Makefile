@@ -1,0 +1,69 @@
+# Recur: build the release library, run the demo, run every test.
+#
+#   make            release library build/lib/librecur.so + include/recur.h
+#   make demo       the above, then the demo in examples/c (installs json-c if missing)
+#   make test       every test: header checks, Swift tests, C API tests, examples
+#   make header     regenerate include/recur.h from the Swift sources
+#   make clean
+
+SWIFT      ?= swift
+CC         ?= cc
+CLANG      ?= clang
+CXX        ?= g++
+PYTHON     ?= python3
+TESTDATA   ?= ../shared/testdata
+BUILD      := build
+LIBDIR     := $(BUILD)/lib
+LIB        := $(LIBDIR)/librecur.so
+CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic
+RPATH      := -Wl,-rpath,$(abspath $(LIBDIR))
+SWIFT_SOURCES := $(shell find Sources -name '*.swift' -o -name '*.h' -o -name '*.modulemap') Package.swift
+
+.PHONY: all lib header demo test test-swift test-c test-header deps clean
+
+all: lib
+
+deps:
+	@scripts/install-deps.sh
+
+lib: $(LIB) include/recur.h
+
+$(LIB): $(SWIFT_SOURCES)
+	$(SWIFT) build -c release --product recur
+	@mkdir -p $(LIBDIR)
+	cp "$$($(SWIFT) build -c release --show-bin-path)/librecur.so" $(LIB)
+
+include/recur.h: $(SWIFT_SOURCES) scripts/generate-header.py
+	$(PYTHON) scripts/generate-header.py
+
+header:
+	$(PYTHON) scripts/generate-header.py
+
+$(BUILD)/examples/%: examples/c/%.c include/recur.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_STRICT) -Iinclude $< -o $@ -L$(LIBDIR) -lrecur $(RPATH)
+
+demo: deps lib $(BUILD)/examples/demo
+	$(BUILD)/examples/demo examples/models/running_sum.json examples/models/tiny_lstm.json
+
+$(BUILD)/tests/test_api: Tests/c/test_api.c include/recur.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_STRICT) -Iinclude $< -o $@ -L$(LIBDIR) -lrecur -ljson-c -pthread $(RPATH)
+
+test: test-header test-swift test-c
+	@echo "all tests passed"
+
+# The committed header equals a fresh generation, compiles cleanly as C99,
+# with clang and as C++17, and declares exactly what the library exports.
+test-header: lib
+	scripts/check-header.sh $(LIB)
+
+test-swift:
+	$(SWIFT) test
+
+test-c: $(BUILD)/tests/test_api $(BUILD)/examples/demo $(BUILD)/examples/minimal
+	$(BUILD)/tests/test_api $(TESTDATA)
+	Tests/c/test_examples.sh $(BUILD)/examples/demo $(BUILD)/examples/minimal
+
+clean:
+	rm -rf $(BUILD) .build
