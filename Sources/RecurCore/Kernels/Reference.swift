@@ -17,6 +17,28 @@ enum Kernels {
         }
     }
 
+    /// out[c] = sum over r of matrix[r * rowStride + c] * vector[r], for c < columns,
+    /// summed in order of r. (The backward pass: W^T v.)
+    static func transposedMatrixVector(rows: Int, columns: Int, matrix: UnsafePointer<Float>, rowStride: Int,
+                                       vector: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        out.update(repeating: 0, count: columns)
+        for r in 0..<rows {
+            let row = matrix + r * rowStride
+            let scale = vector[r]
+            for c in 0..<columns { out[c] += row[c] * scale }
+        }
+    }
+
+    /// matrix[r * rowStride + c] += left[r] * right[c]: a weight gradient.
+    static func accumulateOuterProduct(rows: Int, columns: Int, into matrix: UnsafeMutablePointer<Float>, rowStride: Int,
+                                       left: UnsafePointer<Float>, right: UnsafePointer<Float>) {
+        for r in 0..<rows {
+            let row = matrix + r * rowStride
+            let scale = left[r]
+            for c in 0..<columns { row[c] += scale * right[c] }
+        }
+    }
+
     /// values[i] += bias[i], when there is a bias.
     @inline(__always)
     static func addBias(_ bias: UnsafePointer<Float>?, to values: UnsafeMutablePointer<Float>, count: Int) {

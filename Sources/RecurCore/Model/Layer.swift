@@ -75,8 +75,20 @@ public struct Layer: Sendable {
         }
     }
 
-    /// Scratch floats a step needs per stream.
-    var scratchSize: Int { kind.isRecurrent ? 2 * weightRows : 0 }
+    /// Scratch floats a step (forward or backward) needs per stream.
+    var scratchSize: Int { kind.isRecurrent ? 2 * weightRows + outputSize : outputSize }
+
+    /// Floats a training forward step records per stream for the backward
+    /// pass, beyond the layer's output: LSTM i, f, g, o, c; GRU r, z, n and
+    /// W_hn h + b_hn; dense the pre-activation values; RNN nothing.
+    var recordSize: Int {
+        switch kind {
+        case .rnn: return 0
+        case .lstm: return 5 * outputSize
+        case .gru: return 4 * outputSize
+        case .dense: return outputSize
+        }
+    }
 
     /// Lays out a layer at `offset` in the parameter buffer; returns the
     /// layer and the number of floats it occupies. `biases` says which

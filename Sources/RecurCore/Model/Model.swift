@@ -58,9 +58,46 @@ public final class Model: @unchecked Sendable {
     /// The value of one tensor element, by layer, tensor name and flat index
     /// (row-major, as in the format).
     public func parameter(layer: Int, tensor name: String, index: Int) -> Float? {
-        guard layers.indices.contains(layer),
-              let slot = layers[layer].tensors.first(where: { $0.name == name }),
-              index >= 0, index < slot.count else { return nil }
+        guard let slot = try? slot(layer: layer, tensor: name), index >= 0, index < slot.count else { return nil }
         return parameters.base[slot.index(row: index / slot.columns, column: index % slot.columns)]
+    }
+
+    /// Where tensor `name` of layer `layer` lives, or an error naming both.
+    public func slot(layer: Int, tensor name: String) throws(RecurError) -> TensorSlot {
+        guard layer >= 0 && layer < layers.count else {
+            throw .invalidArgument("layer \(layer) is out of range: the model has layers 0 to \(layers.count - 1)")
+        }
+        guard let slot = layers[layer].tensors.first(where: { $0.name == name }) else {
+            throw .invalidArgument("layers[\(layer)] (\(layers[layer].kind.rawValue)) has no tensor \"\(name)\" (it has \(list(layers[layer].tensors.map(\.name), "and")))")
+        }
+        return slot
+    }
+
+    /// Copies a tensor out of `buffer` (the parameters, or a gradient laid
+    /// out like them) in row-major order.
+    static func copy(_ slot: TensorSlot, from buffer: FloatBuffer, into out: UnsafeMutableBufferPointer<Float>) throws(RecurError) {
+        guard out.count == slot.count else {
+            throw .shape("count is \(out.count), tensor \(slot.name) has shape \(shapeText(slot.shape)) = \(slot.count) floats")
+        }
+        for i in 0..<slot.count { out[i] = buffer.base[slot.index(row: i / slot.columns, column: i % slot.columns)] }
+    }
+
+    /// Copies tensor `name` of layer `layer` out, row-major.
+    public func getTensor(layer: Int, name: String, into out: UnsafeMutableBufferPointer<Float>) throws(RecurError) {
+        try Model.copy(try slot(layer: layer, tensor: name), from: parameters, into: out)
+    }
+
+    /// Replaces tensor `name` of layer `layer` with finite `values`, row-major.
+    /// Like a trainer step, this changes the weights in place: no inference
+    /// may run on the model meanwhile.
+    public func setTensor(layer: Int, name: String, from values: UnsafeBufferPointer<Float>) throws(RecurError) {
+        let slot = try slot(layer: layer, tensor: name)
+        guard values.count == slot.count else {
+            throw .shape("count is \(values.count), tensor \(name) has shape \(shapeText(slot.shape)) = \(slot.count) floats")
+        }
+        for i in 0..<values.count where !values[i].isFinite {
+            throw RecurError(.numeric, "values[\(i)] is \(values[i]), not a finite number")
+        }
+        for i in 0..<values.count { parameters.base[slot.index(row: i / slot.columns, column: i % slot.columns)] = values[i] }
     }
 }
