@@ -27,7 +27,7 @@ let package = Package(
             linkerSettings: [
                 // The release library carries the Swift runtime inside it, so a C
                 // program or Python needs no Swift toolchain (debug builds and
-                // `swift test` link it dynamically; see docs/toolchain.md).
+                // `swift test` link it dynamically; see docs/development.md).
                 .unsafeFlags(["-static-stdlib"], .when(configuration: .release)),
             ]
         ),

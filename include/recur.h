@@ -166,6 +166,22 @@ size_t recur_model_layer_count(const recur_model *model);
  */
 size_t recur_model_state_size(const recur_model *model);
 
+/* Copies tensor `name` ("weight_ih", "weight_hh", "bias_ih", "bias_hh" of a
+ * recurrent layer; "weight", "bias" of a dense one) of layer `layer` into
+ * `out`, row-major as in the model format; `count` must be its size.
+ * Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, layer out of range,
+ * no such tensor, e.g. an absent bias), RECUR_ERROR_SHAPE (count differs).
+ */
+recur_status recur_model_get_tensor(const recur_model *model, size_t layer, const char *name, float *out, size_t count);
+
+/* Replaces tensor `name` of layer `layer` with `values` (row-major, `count`
+ * finite floats). Changes the weights in place: no state may run on this
+ * model during the call. On error the model is unchanged.
+ * Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, layer out of range,
+ * no such tensor), RECUR_ERROR_SHAPE (count differs), RECUR_ERROR_NUMERIC.
+ */
+recur_status recur_model_set_tensor(recur_model *model, size_t layer, const char *name, const float *values, size_t count);
+
 /* ---- Inference state ----------------------------------------------------- */
 
 /* Creates inference state for `batch` independent streams of `model`, all
@@ -231,6 +247,72 @@ recur_status recur_state_step(recur_state *state, const float *x, float *y);
  * NaN or infinity).
  */
 recur_status recur_state_run(recur_state *state, const float *x, size_t steps, float *y);
+
+/* ---- Fine-tuning --------------------------------------------------------- */
+
+/* Creates a trainer that fine-tunes `model` in place by backpropagation
+ * through time. `config_json` is a NUL-terminated JSON object (NULL or ""
+ * for the defaults):
+ * {"loss": "mse" | "cross_entropy" | "binary_cross_entropy",
+ * "targets": "sequence" | "last",
+ * "optimizer": {"type": "sgd" | "adam" | "adamw", "learning_rate": 0.001,
+ * "momentum", "beta1", "beta2", "epsilon", "weight_decay"},
+ * "clip_gradient_norm": 1.0, "freeze": [layer, ...], "stateful": false}
+ * The trainer keeps the model alive. While a trainer step runs, no state
+ * may run on the model (use recur_model_clone for a copy to serve from).
+ * On success *out_trainer is a new trainer the caller frees with
+ * recur_trainer_free.
+ * Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (model or out_trainer NULL),
+ * RECUR_ERROR_PARSE (config not JSON), RECUR_ERROR_MODEL (unknown key or
+ * value, freeze index out of range, loss that does not fit the last layer;
+ * the message names the key), RECUR_ERROR_OUT_OF_MEMORY.
+ */
+recur_status recur_trainer_create(recur_model *model, const char *config_json, recur_trainer **out_trainer);
+
+/* Frees a trainer (and its reference to the model). NULL is a no-op. */
+void recur_trainer_free(recur_trainer *trainer);
+
+/* One training step: forward over `steps` steps of `batch` sequences, loss,
+ * backward through time, optional clipping, one optimizer update.
+ * `x` is [batch][steps][input_size]; `target` is [batch][steps][output_size]
+ * ("targets": "sequence") or [batch][output_size] ("last"). Writes the loss
+ * before the update to *out_loss (out_loss may be NULL). Allocates only
+ * the first time it sees a given batch and steps.
+ * On error nothing changes: weights, optimizer state and carried state are
+ * as they were.
+ * Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, batch or steps 0),
+ * RECUR_ERROR_SHAPE (a stateful trainer given another batch size),
+ * RECUR_ERROR_NUMERIC (non-finite input, target, loss or gradient; the
+ * message says which), RECUR_ERROR_OUT_OF_MEMORY.
+ */
+recur_status recur_trainer_step(recur_trainer *trainer, const float *x, size_t batch, size_t steps, const float *target, float *out_loss);
+
+/* recur_trainer_step with class labels for "loss": "cross_entropy": one
+ * index in [0, output_size) per target position, [batch][steps] or [batch].
+ * Returns as recur_trainer_step, and RECUR_ERROR_INVALID_ARGUMENT for a
+ * label out of range or a trainer whose loss is not cross_entropy.
+ */
+recur_status recur_trainer_step_labels(recur_trainer *trainer, const float *x, size_t batch, size_t steps, const int32_t *labels, float *out_loss);
+
+/* Global L2 norm of the last step's gradient over all trainable
+ * parameters, before clipping (also after a step refused as
+ * RECUR_ERROR_NUMERIC). 0 before the first step or when trainer is NULL.
+ */
+float recur_trainer_last_gradient_norm(const recur_trainer *trainer);
+
+/* Copies the last step's gradient of tensor `name` of layer `layer`
+ * (before clipping; zeros for a frozen layer) into `out`, row-major;
+ * `count` must be the tensor's size.
+ * Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, layer out of range,
+ * no such tensor), RECUR_ERROR_SHAPE (count differs).
+ */
+recur_status recur_trainer_get_gradient(const recur_trainer *trainer, size_t layer, const char *name, float *out, size_t count);
+
+/* For a stateful trainer: forgets the carried state, so the next step
+ * starts every stream from zeros (and may use another batch size).
+ * Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (trainer NULL).
+ */
+recur_status recur_trainer_reset_state(recur_trainer *trainer);
 
 #ifdef __cplusplus
 } /* extern "C" */

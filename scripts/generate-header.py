@@ -34,7 +34,6 @@ TYPES = {
     "UInt32": "uint32_t",
     "Int32": "int32_t",
     "Float": "float",
-    "Bool": "bool",
     "UnsafeMutablePointer<UInt>?": "size_t *",
     "UnsafePointer<Float>?": "const float *",
     "UnsafeMutablePointer<Float>?": "float *",

@@ -141,6 +141,38 @@ public func recur_model_state_size(_ model: ConstModelPointer?) -> UInt {
     UInt(Handle.peek(model, as: Model.self)?.stateSize ?? 0)
 }
 
+/// Copies tensor `name` ("weight_ih", "weight_hh", "bias_ih", "bias_hh" of a
+/// recurrent layer; "weight", "bias" of a dense one) of layer `layer` into
+/// `out`, row-major as in the model format; `count` must be its size.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, layer out of range,
+/// no such tensor, e.g. an absent bias), RECUR_ERROR_SHAPE (count differs).
+@_cdecl("recur_model_get_tensor")
+public func recur_model_get_tensor(_ model: ConstModelPointer?, _ layer: UInt, _ name: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<Float>?, _ count: UInt) -> Status {
+    withStatus { () throws(RecurError) in
+        let model = try Handle.unbox(model, as: Model.self, "model")
+        let name = String(cString: try required(name, "name"))
+        let n = try RecurCAPI.count(count, "count")
+        try model.getTensor(layer: Int(clamping: layer), name: name,
+                            into: UnsafeMutableBufferPointer(start: try required(out, "out"), count: n))
+    }
+}
+
+/// Replaces tensor `name` of layer `layer` with `values` (row-major, `count`
+/// finite floats). Changes the weights in place: no state may run on this
+/// model during the call. On error the model is unchanged.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, layer out of range,
+/// no such tensor), RECUR_ERROR_SHAPE (count differs), RECUR_ERROR_NUMERIC.
+@_cdecl("recur_model_set_tensor")
+public func recur_model_set_tensor(_ model: ModelPointer?, _ layer: UInt, _ name: UnsafePointer<CChar>?, _ values: UnsafePointer<Float>?, _ count: UInt) -> Status {
+    withStatus { () throws(RecurError) in
+        let model = try Handle.unbox(model, as: Model.self, "model")
+        let name = String(cString: try required(name, "name"))
+        let n = try RecurCAPI.count(count, "count")
+        try model.setTensor(layer: Int(clamping: layer), name: name,
+                            from: UnsafeBufferPointer(start: try required(values, "values"), count: n))
+    }
+}
+
 private func tensorEncoding(_ code: TensorEncodingCode) throws(RecurError) -> TensorEncoding {
     guard let encoding = TensorEncoding(rawValue: code) else {
         throw RecurError(.invalidArgument, "encoding is \(code), not a recur_tensor_encoding (0 = RECUR_TENSORS_FLAT, 1 = RECUR_TENSORS_BASE64)")

@@ -11,6 +11,8 @@ public typealias ModelPointer = OpaquePointer
 public typealias ConstModelPointer = OpaquePointer
 public typealias StatePointer = OpaquePointer
 public typealias ConstStatePointer = OpaquePointer
+public typealias TrainerPointer = OpaquePointer
+public typealias ConstTrainerPointer = OpaquePointer
 /// `recur_status` in C.
 public typealias Status = Int32
 /// `recur_tensor_encoding` in C.

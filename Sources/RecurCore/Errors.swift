@@ -42,3 +42,14 @@ public struct RecurError: Error, Sendable, CustomStringConvertible {
     static func model(_ message: String) -> RecurError { RecurError(.model, message) }
     static func shape(_ message: String) -> RecurError { RecurError(.shape, message) }
 }
+
+/// Runs a throwing body over the bytes of an array. (`withUnsafeBytes`
+/// rethrows as `any Error`; this keeps the typed `RecurError`.)
+func withBytes<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(RecurError) -> R) throws(RecurError) -> R {
+    var result: Result<R, RecurError>? = nil
+    bytes.withUnsafeBytes { raw in
+        do throws(RecurError) { result = .success(try body(raw)) } catch { result = .failure(error) }
+    }
+    guard let result else { throw RecurError(.internal, "withBytes: body did not run") }
+    return try result.get()
+}

@@ -4,8 +4,13 @@
 
 enum Initializer {
     static func initialize(_ layer: Layer, index: Int, spec: InitSpec, parameters: FloatBuffer) {
-        // One generator per layer, so adding a layer does not change the others.
-        var random = SplitMix64(seed: spec.seed ^ (0x9E37_79B9_7F4A_7C15 &* UInt64(index + 1)))
+        // One generator per layer, so adding a layer does not change the
+        // others. Its seed is output index+1 of a SplitMix64 seeded with the
+        // model's seed: well-mixed, so no two layers draw overlapping runs.
+        var seeder = SplitMix64(seed: spec.seed)
+        var layerSeed: UInt64 = 0
+        for _ in 0...index { layerSeed = seeder.next() }
+        var random = SplitMix64(seed: layerSeed)
         let p = parameters.base
         let h = layer.outputSize
 

@@ -47,12 +47,7 @@ public final class Model: @unchecked Sendable {
 
     /// Reads a model file.
     public static func load(file path: String) throws(RecurError) -> Model {
-        let bytes = try Files.read(path)
-        var result: Result<Model, RecurError> = .failure(RecurError(.internal, "unreachable"))
-        bytes.withUnsafeBytes { raw in
-            do throws(RecurError) { result = .success(try load(json: raw)) } catch { result = .failure(error) }
-        }
-        return try result.get()
+        try withBytes(try Files.read(path)) { (raw) throws(RecurError) in try load(json: raw) }
     }
 
     /// The value of one tensor element, by layer, tensor name and flat index

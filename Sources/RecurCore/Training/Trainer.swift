@@ -55,6 +55,12 @@ public final class Trainer {
         try self.init(model: model, config: try TrainerConfig.parse(json: json, for: model))
     }
 
+    /// Parses `text` as a trainer configuration for `model`; "" means the defaults.
+    public convenience init(model: Model, configText text: String) throws(RecurError) {
+        let bytes = Array((text.isEmpty ? "{}" : text).utf8)
+        try self.init(model: model, config: try withBytes(bytes) { (raw) throws(RecurError) in try TrainerConfig.parse(json: raw, for: model) })
+    }
+
     /// Forgets the carried state of stateful training: the next step starts
     /// every stream from zeros.
     public func resetState() {

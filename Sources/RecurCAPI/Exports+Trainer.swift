@@ -1,0 +1,126 @@
+// MARK: - Fine-tuning
+import RecurCore
+
+/// Creates a trainer that fine-tunes `model` in place by backpropagation
+/// through time. `config_json` is a NUL-terminated JSON object (NULL or ""
+/// for the defaults):
+///   {"loss": "mse" | "cross_entropy" | "binary_cross_entropy",
+///    "targets": "sequence" | "last",
+///    "optimizer": {"type": "sgd" | "adam" | "adamw", "learning_rate": 0.001,
+///                  "momentum", "beta1", "beta2", "epsilon", "weight_decay"},
+///    "clip_gradient_norm": 1.0, "freeze": [layer, ...], "stateful": false}
+/// The trainer keeps the model alive. While a trainer step runs, no state
+/// may run on the model (use recur_model_clone for a copy to serve from).
+/// On success *out_trainer is a new trainer the caller frees with
+/// recur_trainer_free.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (model or out_trainer NULL),
+/// RECUR_ERROR_PARSE (config not JSON), RECUR_ERROR_MODEL (unknown key or
+/// value, freeze index out of range, loss that does not fit the last layer;
+/// the message names the key), RECUR_ERROR_OUT_OF_MEMORY.
+@_cdecl("recur_trainer_create")
+public func recur_trainer_create(_ model: ModelPointer?, _ config_json: UnsafePointer<CChar>?, _ out_trainer: UnsafeMutablePointer<TrainerPointer?>?) -> Status {
+    withStatus { () throws(RecurError) in
+        let model = try Handle.unbox(model, as: Model.self, "model")
+        let out = try required(out_trainer, "out_trainer")
+        let text = config_json.map { String(cString: $0) } ?? ""
+        out.pointee = Handle.retain(try Trainer(model: model, configText: text))
+    }
+}
+
+/// Frees a trainer (and its reference to the model). NULL is a no-op.
+@_cdecl("recur_trainer_free")
+public func recur_trainer_free(_ trainer: TrainerPointer?) {
+    Handle.release(trainer, as: Trainer.self)
+}
+
+/// One training step: forward over `steps` steps of `batch` sequences, loss,
+/// backward through time, optional clipping, one optimizer update.
+/// `x` is [batch][steps][input_size]; `target` is [batch][steps][output_size]
+/// ("targets": "sequence") or [batch][output_size] ("last"). Writes the loss
+/// before the update to *out_loss (out_loss may be NULL). Allocates only
+/// the first time it sees a given batch and steps.
+/// On error nothing changes: weights, optimizer state and carried state are
+/// as they were.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, batch or steps 0),
+/// RECUR_ERROR_SHAPE (a stateful trainer given another batch size),
+/// RECUR_ERROR_NUMERIC (non-finite input, target, loss or gradient; the
+/// message says which), RECUR_ERROR_OUT_OF_MEMORY.
+@_cdecl("recur_trainer_step")
+public func recur_trainer_step(_ trainer: TrainerPointer?, _ x: UnsafePointer<Float>?, _ batch: UInt, _ steps: UInt, _ target: UnsafePointer<Float>?, _ out_loss: UnsafeMutablePointer<Float>?) -> Status {
+    withStatus { () throws(RecurError) in
+        let trainer = try Handle.unbox(trainer, as: Trainer.self, "trainer")
+        let (batch, steps) = try sizes(trainer, batch, steps)
+        let model = trainer.model
+        let positions = trainer.config.targets == .sequence ? batch * steps : batch
+        let loss = try trainer.step(
+            input: UnsafeBufferPointer(start: try required(x, "x"), count: batch * steps * model.inputSize),
+            batch: batch, steps: steps,
+            targets: .values(UnsafeBufferPointer(start: try required(target, "target"), count: positions * model.outputSize)))
+        out_loss?.pointee = loss
+    }
+}
+
+/// recur_trainer_step with class labels for "loss": "cross_entropy": one
+/// index in [0, output_size) per target position, [batch][steps] or [batch].
+/// Returns as recur_trainer_step, and RECUR_ERROR_INVALID_ARGUMENT for a
+/// label out of range or a trainer whose loss is not cross_entropy.
+@_cdecl("recur_trainer_step_labels")
+public func recur_trainer_step_labels(_ trainer: TrainerPointer?, _ x: UnsafePointer<Float>?, _ batch: UInt, _ steps: UInt, _ labels: UnsafePointer<Int32>?, _ out_loss: UnsafeMutablePointer<Float>?) -> Status {
+    withStatus { () throws(RecurError) in
+        let trainer = try Handle.unbox(trainer, as: Trainer.self, "trainer")
+        let (batch, steps) = try sizes(trainer, batch, steps)
+        let positions = trainer.config.targets == .sequence ? batch * steps : batch
+        let loss = try trainer.step(
+            input: UnsafeBufferPointer(start: try required(x, "x"), count: batch * steps * trainer.model.inputSize),
+            batch: batch, steps: steps,
+            targets: .labels(UnsafeBufferPointer(start: try required(labels, "labels"), count: positions)))
+        out_loss?.pointee = loss
+    }
+}
+
+/// Global L2 norm of the last step's gradient over all trainable
+/// parameters, before clipping (also after a step refused as
+/// RECUR_ERROR_NUMERIC). 0 before the first step or when trainer is NULL.
+@_cdecl("recur_trainer_last_gradient_norm")
+public func recur_trainer_last_gradient_norm(_ trainer: ConstTrainerPointer?) -> Float {
+    Handle.peek(trainer, as: Trainer.self)?.lastGradientNorm ?? 0
+}
+
+/// Copies the last step's gradient of tensor `name` of layer `layer`
+/// (before clipping; zeros for a frozen layer) into `out`, row-major;
+/// `count` must be the tensor's size.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, layer out of range,
+/// no such tensor), RECUR_ERROR_SHAPE (count differs).
+@_cdecl("recur_trainer_get_gradient")
+public func recur_trainer_get_gradient(_ trainer: ConstTrainerPointer?, _ layer: UInt, _ name: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<Float>?, _ count: UInt) -> Status {
+    withStatus { () throws(RecurError) in
+        let trainer = try Handle.unbox(trainer, as: Trainer.self, "trainer")
+        let name = String(cString: try required(name, "name"))
+        let n = try RecurCAPI.count(count, "count")
+        try trainer.getGradient(layer: Int(clamping: layer), name: name,
+                                into: UnsafeMutableBufferPointer(start: try required(out, "out"), count: n))
+    }
+}
+
+/// For a stateful trainer: forgets the carried state, so the next step
+/// starts every stream from zeros (and may use another batch size).
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (trainer NULL).
+@_cdecl("recur_trainer_reset_state")
+public func recur_trainer_reset_state(_ trainer: TrainerPointer?) -> Status {
+    withStatus { () throws(RecurError) in
+        try Handle.unbox(trainer, as: Trainer.self, "trainer").resetState()
+    }
+}
+
+/// Batch and steps as Ints, refusing zero and sizes no buffer could hold.
+private func sizes(_ trainer: Trainer, _ batch: UInt, _ steps: UInt) throws(RecurError) -> (Int, Int) {
+    let batch = try count(batch, "batch"), steps = try count(steps, "steps")
+    guard batch >= 1 else { throw RecurError(.invalidArgument, "batch is 0: at least one sequence is needed") }
+    guard steps >= 1 else { throw RecurError(.invalidArgument, "steps is 0: at least one step is needed") }
+    let model = trainer.model
+    let (positions, overflow) = batch.multipliedReportingOverflow(by: steps)
+    guard !overflow, positions <= Int.max / 8 / max(model.inputSize, model.outputSize) else {
+        throw RecurError(.shape, "batch \(batch) x steps \(steps) is too large")
+    }
+    return (batch, steps)
+}
