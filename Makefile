@@ -50,6 +50,10 @@ $(BUILD)/tests/test_api: Tests/c/test_api.c include/recur.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_STRICT) -Iinclude $< -o $@ -L$(LIBDIR) -lrecur -ljson-c -pthread $(RPATH)
 
+$(BUILD)/tests/test_trainer: Tests/c/test_trainer.c include/recur.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_STRICT) -Iinclude $< -o $@ -L$(LIBDIR) -lrecur -ljson-c -pthread -lm $(RPATH)
+
 test: test-header test-swift test-c
 	@echo "all tests passed"
 
@@ -61,9 +65,12 @@ test-header: lib
 test-swift:
 	$(SWIFT) test
 
-test-c: $(BUILD)/tests/test_api $(BUILD)/examples/demo $(BUILD)/examples/minimal
+EXAMPLES := $(BUILD)/examples/demo $(BUILD)/examples/minimal $(BUILD)/examples/finetune
+
+test-c: $(BUILD)/tests/test_api $(BUILD)/tests/test_trainer $(EXAMPLES)
 	$(BUILD)/tests/test_api $(TESTDATA)
-	Tests/c/test_examples.sh $(BUILD)/examples/demo $(BUILD)/examples/minimal
+	$(BUILD)/tests/test_trainer $(TESTDATA)
+	Tests/c/test_examples.sh $(EXAMPLES)
 
 clean:
 	rm -rf $(BUILD) .build

@@ -2,7 +2,8 @@
 # Runs the C examples and checks the numbers they print.
 #
 # Usage (from the project root):
-#   Tests/c/test_examples.sh build/examples/demo [build/examples/minimal]
+#   Tests/c/test_examples.sh build/examples/demo [build/examples/minimal [build/examples/finetune]]
+# (the finetune binary defaults to `finetune` beside the demo, when it is there)
 #
 # The running sum's values are exact. The tiny LSTM's outputs must agree with
 # the ones examples/models/make_tiny_lstm.py computes in numpy, within 1e-5;
@@ -12,6 +13,7 @@ set -u
 
 demo=${1:?usage: $0 DEMO_BINARY [MINIMAL_BINARY]}
 minimal=${2:-}
+finetune=${3:-$(dirname "$demo")/finetune}
 
 # Expected tiny_lstm outputs: `python3 examples/models/make_tiny_lstm.py --expected`.
 tiny_lstm_expected_copy="0.046518967 0.137708474 -0.070784575 -0.156580549 -0.172689709 -0.141226968"
@@ -85,6 +87,27 @@ if [ -n "$minimal" ]; then
 $out_min"
     min_y=$(printf '%s\n' "$out_min" | sed -n 's/.*running sum = *//p' | tr '\n' ' ' | sed 's/ $//')
     check "$([ "$min_y" = "1.0 3.0 6.0 4.0 0.0 5.0" ]; echo $?)" "minimal: got running sums '$min_y', expected '1.0 3.0 6.0 4.0 0.0 5.0'"
+fi
+
+# finetune trains a GRU from scratch until its loss drops by a factor of 20,
+# saves it, reloads it and compares outputs; it exits nonzero on any failure.
+if [ -x "$finetune" ]; then
+    ft_out=$(mktemp /tmp/recur_test_finetune_XXXXXX)
+    out_ft=$("$finetune" "$ft_out" 2>&1)
+    status=$?
+    check $status "finetune exited with status $status; output:
+$out_ft"
+    factor_line=$(printf '%s\n' "$out_ft" | grep 'loss dropped from .* (factor [0-9.]*)')
+    check "$([ -n "$factor_line" ]; echo $?)" "finetune: no 'loss dropped from A to B (factor F)' line; output:
+$out_ft"
+    check "$(printf '%s\n' "$factor_line" | awk '{ f = $0; sub(/.*\(factor /, "", f); sub(/\).*/, "", f); exit !(f + 0 >= 20) }'; echo $?)" \
+        "finetune: factor below 20: '$factor_line'"
+    check "$(printf '%s\n' "$out_ft" | grep -q 'reloaded model gives the same outputs'; echo $?)" \
+        "finetune: the reloaded model is not reported to give the same outputs"
+    check "$([ -s "$ft_out" ]; echo $?)" "finetune: nothing saved to $ft_out"
+    rm -f "$ft_out"
+else
+    echo "note: $finetune not built; the finetune example was not checked"
 fi
 
 echo "$passed passed, $failed failed"

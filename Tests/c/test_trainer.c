@@ -960,6 +960,19 @@ static void check_refused_steps(void)
                        "step(NULL target)", model, before);
     CHECK_STATUS(recur_trainer_step(NULL, x, B, T, target, &loss), RECUR_ERROR_INVALID_ARGUMENT,
                  "step(NULL trainer)");
+    { /* sizes whose product overflows: refused before x is read */
+        static const size_t huge[][2] = {{SIZE_MAX / 2, 4}, {4, SIZE_MAX / 3}, {(size_t)1 << 31, (size_t)1 << 31}};
+        char *after_huge;
+        for (i = 0; i < 3; i++) {
+            recur_status st = recur_trainer_step(trainer, x, huge[i][0], huge[i][1], target, &loss);
+            CHECK(st == RECUR_ERROR_INVALID_ARGUMENT || st == RECUR_ERROR_SHAPE,
+                  "step(batch %zu, steps %zu): got %s, expected INVALID_ARGUMENT or SHAPE (%s)", huge[i][0],
+                  huge[i][1], status_name(st), recur_last_error());
+        }
+        if ((after_huge = model_text(model)) != NULL)
+            check_same_text("weights after steps with oversize batch x steps", after_huge, before);
+        free(after_huge);
+    }
     CHECK_STATUS(recur_trainer_step_labels(NULL, x, B, T, labels, &loss), RECUR_ERROR_INVALID_ARGUMENT,
                  "step_labels(NULL trainer)");
 

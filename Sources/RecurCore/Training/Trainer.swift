@@ -31,6 +31,8 @@ public final class Trainer {
     public private(set) var lastGradientNorm: Float = 0
 
     private var tape: Tape? = nil
+    /// A copy of the parameters and moments taken before each update.
+    private var backup: FloatBuffer? = nil
     /// Stateful training: each stream's final state, carried into the next step.
     private var carried: FloatBuffer? = nil
     private var carriedBatch = 0
@@ -119,7 +121,7 @@ public final class Trainer {
         if let maximum = config.clipGradientNorm {
             scale = min(1, Float(Double(maximum) / (norm + 1e-6)))
         }
-        update(gradientScale: scale)
+        try update(gradientScale: scale)
         if config.stateful { keepFinalState(tape, batch: batch) }
         return Float(loss)
     }
@@ -245,8 +247,34 @@ public final class Trainer {
 
     // MARK: Update
 
-    private func update(gradientScale scale: Float) {
+    /// Applies the optimizer to the trainable ranges. An update that would
+    /// make a weight or a moment non-finite (a learning rate far too large)
+    /// is undone from a copy and refused.
+    private func update(gradientScale scale: Float) throws(RecurError) {
+        let buffers = [model.parameters, moment1, moment2].filter { $0.count > 0 }
+        if backup == nil { backup = try FloatBuffer(count: buffers.reduce(0) { $0 + $1.count }) }
+        guard let backup else { return }
+        var offset = 0
+        for buffer in buffers {
+            (backup.base + offset).update(from: buffer.base, count: buffer.count)
+            offset += buffer.count
+        }
         stepCount += 1
+        applyOptimizer(gradientScale: scale)
+        for buffer in buffers {
+            for range in trainableRanges where !range.allSatisfy({ buffer.base[$0].isFinite }) {
+                offset = 0
+                for buffer in buffers {
+                    buffer.base.update(from: backup.base + offset, count: buffer.count)
+                    offset += buffer.count
+                }
+                stepCount -= 1
+                throw RecurError(.numeric, "the update would make weights non-finite (learning rate \(config.optimizer.learningRate) is too large for this gradient): nothing was updated")
+            }
+        }
+    }
+
+    private func applyOptimizer(gradientScale scale: Float) {
         let optimizer = config.optimizer
         let p = model.parameters.base, g = UnsafePointer(gradients.base)
         for range in trainableRanges {
