@@ -1,10 +1,24 @@
 // swift-tools-version:6.0
 // Recur: an embeddable runtime for recurrent neural networks.
 //
-//   CJSONC     json-c's header, nothing else (a system library)
-//   RecurCore  the engine: plain Swift, no Foundation, no C types in its API
-//   RecurCAPI  the @_cdecl exports that make up librecur.so
+//   CJSONC             json-c's header, nothing else (a system library)
+//   CRecurCPU          CPU feature detection (C: __builtin_cpu_supports)
+//   RecurKernels<LVL>  the fast kernels, one source (Sources/RecurKernels,
+//                      symlinked) built for SSE2, AVX2+FMA and AVX-512
+//   RecurCore          the engine: plain Swift, no Foundation, no C types in its API
+//   RecurCAPI          the @_cdecl exports that make up librecur.so
 import PackageDescription
+
+/// Kernels are always optimised (also in debug builds, so tests run fast);
+/// inputs are validated before any kernel runs.
+func kernels(_ level: String, defines: [String], march: String?) -> Target {
+    var flags = ["-Ounchecked", "-enforce-exclusivity=unchecked"]
+    if let march { flags += ["-Xcc", "-march=\(march)"] }
+    return .target(
+        name: "RecurKernels\(level)",
+        swiftSettings: defines.map { .define($0) } + [.unsafeFlags(flags)]
+    )
+}
 
 let package = Package(
     name: "Recur",
@@ -17,9 +31,13 @@ let package = Package(
             pkgConfig: "json-c",
             providers: [.apt(["libjson-c-dev"])]
         ),
+        .target(name: "CRecurCPU"),
+        kernels("SSE2", defines: [], march: nil),
+        kernels("AVX2", defines: ["RECUR_AVX2", "RECUR_FMA"], march: "x86-64-v3"),
+        kernels("AVX512", defines: ["RECUR_AVX512", "RECUR_FMA"], march: "x86-64-v4"),
         .target(
             name: "RecurCore",
-            dependencies: ["CJSONC"]
+            dependencies: ["CJSONC", "CRecurCPU", "RecurKernelsSSE2", "RecurKernelsAVX2", "RecurKernelsAVX512"]
         ),
         .target(
             name: "RecurCAPI",

@@ -1,40 +1,50 @@
 /// Inference state for `batch` independent streams over one model.
 ///
-/// `values` is laid out exactly as `get`/`set` show it: stream after stream,
-/// and within a stream layer 0's h, layer 0's c (LSTM only), layer 1's h, ...
-/// Everything a step needs is allocated here, once: a step allocates nothing.
-/// A state is used by one thread at a time; it keeps its model alive.
+/// A call runs layer by layer over a chunk of time steps: first the input
+/// projections of the whole chunk (one matrix product), then, step by step,
+/// the recurrent projection of all streams at once and the cell's
+/// element-wise part. Every output element is computed the same way however
+/// many streams or steps a call has, so a stream's floats do not depend on
+/// how it is called.
+///
+/// Everything a call needs is allocated here, once: step and run allocate
+/// nothing and take no lock. A state is used by one thread at a time; it
+/// keeps its model alive.
 public final class State {
     public let model: Model
     public let batch: Int
-    /// [batch][model.stateSize]
+    public let kernels: KernelSet
+    /// Each stream's state, [batch][model.paddedStateSize]: per recurrent
+    /// layer h (and c), each padded to 16 floats.
     let values: FloatBuffer
-    /// Dense layers' outputs, [batch][denseWidth]: the next layer's input.
-    let denseOutputs: FloatBuffer
-    private let denseOffsets: [Int]
-    private let denseWidth: Int
-    /// Room for the largest layer's per-step scratch.
-    let scratch: FloatBuffer
+    /// Time steps per pass over the layers.
+    let chunk: Int
+    /// W_ih x of every (stream, step) of a chunk, [batch][chunk][width].
+    private let inputProjections: FloatBuffer
+    /// W_hh h of every stream, [batch][width].
+    private let stateProjections: FloatBuffer
+    /// Per layer: its output at every (stream, step) of a chunk,
+    /// [batch][chunk][paddedOutput].
+    private let outputs: [FloatBuffer]
 
-    public init(model: Model, batch: Int) throws(RecurError) {
+    public init(model: Model, batch: Int, kernels: KernelSet = .active) throws(RecurError) {
         guard batch >= 1 else { throw .invalidArgument("batch is \(batch): a state needs at least one stream") }
-        let (total, overflow) = batch.multipliedReportingOverflow(by: max(model.stateSize, 1))
+        let widest = model.layers.map { max($0.width, $0.paddedOutput) }.max() ?? 1
+        let (total, overflow) = batch.multipliedReportingOverflow(by: widest)
         guard !overflow, total <= ModelLimits.maximumParameters else {
-            throw .invalidArgument("batch \(batch) x state size \(model.stateSize) is more than the limit of \(ModelLimits.maximumParameters) floats")
-        }
-        var offsets: [Int] = []
-        var width = 0
-        for layer in model.layers {
-            offsets.append(width)
-            if layer.kind == .dense { width += layer.outputSize }
+            throw .invalidArgument("batch \(batch) is too large for this model (limit \(ModelLimits.maximumParameters / widest) streams)")
         }
         self.model = model
         self.batch = batch
-        self.denseOffsets = offsets
-        self.denseWidth = width
-        self.values = try FloatBuffer(count: batch * model.stateSize)
-        self.denseOutputs = try FloatBuffer(count: batch * width)
-        self.scratch = try FloatBuffer(count: model.layers.map(\.scratchSize).max() ?? 0)
+        self.kernels = kernels
+        // Chunks of up to 64 steps, within about 4 MB of projections.
+        chunk = max(1, min(64, (1 << 20) / total))
+        values = try FloatBuffer(count: batch * model.paddedStateSize)
+        inputProjections = try FloatBuffer(count: batch * chunk * widest)
+        stateProjections = try FloatBuffer(count: batch * widest)
+        var outputs: [FloatBuffer] = []
+        for layer in model.layers { outputs.append(try FloatBuffer(count: batch * chunk * layer.paddedOutput)) }
+        self.outputs = outputs
     }
 
     /// Floats per stream in `get`/`set`.
@@ -55,9 +65,9 @@ public final class State {
                     output: UnsafeMutableBufferPointer<Float>) throws(RecurError) {
         guard steps >= 1 else { throw .invalidArgument("steps is \(steps): at least one step is needed") }
         let inputSize = model.inputSize, outputSize = model.outputSize
-        let (inputCount, o1) = batch.multipliedReportingOverflow(by: steps)
-        let (needIn, o2) = inputCount.multipliedReportingOverflow(by: inputSize)
-        let (needOut, o3) = inputCount.multipliedReportingOverflow(by: outputSize)
+        let (positions, o1) = batch.multipliedReportingOverflow(by: steps)
+        let (needIn, o2) = positions.multipliedReportingOverflow(by: inputSize)
+        let (needOut, o3) = positions.multipliedReportingOverflow(by: outputSize)
         guard !o1, !o2, !o3 else { throw .shape("batch \(batch) x steps \(steps) is too large") }
         guard input.count == needIn else {
             throw .shape("input has \(input.count) floats, batch \(batch) x steps \(steps) x input size \(inputSize) needs \(needIn)")
@@ -71,45 +81,70 @@ public final class State {
             let stream = i / (steps * inputSize), t = i / inputSize % steps, feature = i % inputSize
             throw RecurError(.numeric, "input[\(stream)][\(t)][\(feature)] is \(x[i]), not a finite number")
         }
-        for t in 0..<steps {
-            advance(input: x + t * inputSize, inputStride: steps * inputSize,
-                    output: y + t * outputSize, outputStride: steps * outputSize)
+        var start = 0
+        while start < steps {
+            let count = min(chunk, steps - start)
+            advance(x + start * inputSize, inputStreamStride: steps * inputSize, steps: count)
+            let last = outputs[outputs.count - 1].base, width = model.layers[model.layers.count - 1].paddedOutput
+            for stream in 0..<batch {
+                for t in 0..<count {
+                    (y + (stream * steps + start + t) * outputSize)
+                        .update(from: last + (stream * chunk + t) * width, count: outputSize)
+                }
+            }
+            start += count
         }
     }
 
-    /// Advances every stream by one step. Stream b reads its input at
-    /// `input + b·inputStride` and writes its output at `output + b·outputStride`.
-    private func advance(input: UnsafePointer<Float>, inputStride: Int,
-                         output: UnsafeMutablePointer<Float>, outputStride: Int) {
+    /// Runs every layer over `steps` (≤ chunk) steps; stream b's input for
+    /// step t is at `x + b·inputStreamStride + t·inputSize`.
+    private func advance(_ x: UnsafePointer<Float>, inputStreamStride: Int, steps: Int) {
         let p = UnsafePointer(model.parameters.base)
+        let k = kernels
+        let ax = inputProjections.base, ah = stateProjections.base
+        let stateStride = model.paddedStateSize
         for (index, layer) in model.layers.enumerated() {
+            // This layer's input: the model's input, or the layer below's outputs.
+            let input: UnsafePointer<Float>, streamStride: Int, stepStride: Int
+            if index == 0 {
+                (input, streamStride, stepStride) = (x, inputStreamStride, model.inputSize)
+            } else {
+                let below = model.layers[index - 1].paddedOutput
+                (input, streamStride, stepStride) = (UnsafePointer(outputs[index - 1].base), chunk * below, below)
+            }
+            let out = outputs[index].base, outWidth = layer.paddedOutput, width = layer.width
+            let biasIH = layer.inputBiasOffset.map { p + $0 }, biasHH = layer.recurrentBiasOffset.map { p + $0 }
+
+            if layer.kind == .dense {
+                for stream in 0..<batch {
+                    let values = out + stream * chunk * outWidth
+                    k.project(steps, layer.inputSize, width, p + layer.inputWeightOffset,
+                              input + stream * streamStride, stepStride, values, outWidth)
+                    k.denseForward(steps, layer.outputSize, width, layer.activation.code, values, outWidth, biasIH, nil, 0)
+                }
+                continue
+            }
             for stream in 0..<batch {
-                let x = index == 0 ? input + stream * inputStride : UnsafePointer(layerOutput(index - 1, stream))
+                k.project(steps, layer.inputSize, width, p + layer.inputWeightOffset,
+                          input + stream * streamStride, stepStride, ax + stream * chunk * width, width)
+            }
+            let state = values.base + model.paddedStateOffsets[index]
+            for t in 0..<steps {
+                k.project(batch, layer.outputSize, width, p + layer.recurrentWeightOffset, state, stateStride, ah, width)
+                let axStep = ax + t * width, outStep = out + t * outWidth
                 switch layer.kind {
-                case .dense:
-                    DenseLayer.forward(layer, parameters: p, input: x, output: layerOutput(index, stream))
-                case .rnn:
-                    RNNCell.forward(layer, parameters: p, input: x, state: layerOutput(index, stream), scratch: scratch.base)
                 case .lstm:
-                    LSTMCell.forward(layer, parameters: p, input: x, state: layerOutput(index, stream), scratch: scratch.base)
+                    k.lstmForward(batch, outWidth, axStep, chunk * width, ah, width, biasIH, biasHH,
+                                  state, stateStride, outStep, chunk * outWidth, nil, 0)
                 case .gru:
-                    GRUCell.forward(layer, parameters: p, input: x, state: layerOutput(index, stream), scratch: scratch.base)
+                    k.gruForward(batch, outWidth, axStep, chunk * width, ah, width, biasIH, biasHH,
+                                 state, stateStride, outStep, chunk * outWidth, nil, 0)
+                default:
+                    k.rnnForward(batch, outWidth, layer.activation == .relu, axStep, chunk * width, ah, width,
+                                 biasIH, biasHH, state, stateStride, outStep, chunk * outWidth)
                 }
             }
         }
-        let last = model.layers.count - 1
-        for stream in 0..<batch {
-            (output + stream * outputStride).update(from: layerOutput(last, stream), count: model.outputSize)
-        }
-    }
-
-    /// Where layer `index` keeps stream `stream`'s output: a recurrent
-    /// layer's h in `values`, a dense layer's slot in `denseOutputs`.
-    @inline(__always)
-    private func layerOutput(_ index: Int, _ stream: Int) -> UnsafeMutablePointer<Float> {
-        model.layers[index].kind == .dense
-            ? denseOutputs.base + stream * denseWidth + denseOffsets[index]
-            : values.base + stream * model.stateSize + model.stateOffsets[index]
     }
 
     // MARK: State values
@@ -117,7 +152,6 @@ public final class State {
     /// Every stream back to zeros.
     public func reset() {
         values.zero()
-        denseOutputs.zero()
     }
 
     /// One stream back to zeros; the others are untouched.
@@ -125,17 +159,20 @@ public final class State {
         guard stream >= 0 && stream < batch else {
             throw .invalidArgument("stream \(stream) is out of range: the state has \(batch) stream\(batch == 1 ? "" : "s")")
         }
-        values.zero(from: stream * size, count: size)
-        denseOutputs.zero(from: stream * denseWidth, count: denseWidth)
+        values.zero(from: stream * model.paddedStateSize, count: model.paddedStateSize)
     }
 
-    /// Copies the state out: [batch][size].
+    /// Copies the state out: [batch][size], in the format's layout.
     public func get(into out: UnsafeMutableBufferPointer<Float>) throws(RecurError) {
         guard out.count == batch * size else {
             throw .shape("count is \(out.count), the state holds batch \(batch) x \(size) = \(batch * size) floats")
         }
         guard let base = out.baseAddress else { return }
-        base.update(from: values.base, count: out.count)
+        model.forEachStateVector { padded, packed, length in
+            for stream in 0..<batch {
+                (base + stream * size + packed).update(from: values.base + stream * model.paddedStateSize + padded, count: length)
+            }
+        }
     }
 
     /// Replaces the state: [batch][size] finite values.
@@ -147,6 +184,10 @@ public final class State {
         for i in 0..<source.count where !base[i].isFinite {
             throw RecurError(.numeric, "values[\(i)] (stream \(i / max(size, 1)), element \(i % max(size, 1))) is \(base[i]), not a finite number")
         }
-        values.base.update(from: base, count: source.count)
+        model.forEachStateVector { padded, packed, length in
+            for stream in 0..<batch {
+                (values.base + stream * model.paddedStateSize + padded).update(from: base + stream * size + packed, count: length)
+            }
+        }
     }
 }

@@ -1,49 +1,60 @@
-// Dense layer, applied to every time step on its own:  y = act(W x + b).
+// Dense layer, reference version (plain loops; FastKernels.denseForward /
+// denseBackward are the fast ones):  y = act(W x + b), every step on its own.
+// W x arrives computed in `values`; this adds the bias, records the
+// pre-activation values (the logits of a classification head) and applies
+// the activation in place. Lanes from `units` to `width` are padding: zero.
+import Glibc
 
 enum DenseLayer {
-    /// One step of one stream: writes `layer.outputSize` floats to `output`.
-    /// With `record`, also keeps the pre-activation values W x + b (the
-    /// logits of a classification head) for the backward pass.
-    static func forward(_ layer: Layer, parameters p: UnsafePointer<Float>, input x: UnsafePointer<Float>,
-                        output y: UnsafeMutablePointer<Float>, record: UnsafeMutablePointer<Float>? = nil) {
-        Kernels.matrixVector(rows: layer.outputSize, columns: layer.inputSize, matrix: p + layer.weightOffset,
-                             rowStride: layer.rowStride, vector: x, into: y)
-        Kernels.addBias(layer.inputBiasOffset.map { p + $0 }, to: y, count: layer.outputSize)
-        record?.update(from: y, count: layer.outputSize)
-        Kernels.activate(layer.activation, y, count: layer.outputSize)
+    static func forward(count: Int, units: Int, width: Int, activation: Int,
+                        values z: UnsafeMutablePointer<Float>, stride: Int, bias: UnsafePointer<Float>?,
+                        record: UnsafeMutablePointer<Float>?, recordStride: Int) {
+        for s in 0..<count {
+            let v = z + s * stride
+            for j in 0..<units {
+                v[j] += bias?[j] ?? 0
+                record?[s * recordStride + j] = v[j]
+            }
+            switch activation {
+            case 1: for j in 0..<units { v[j] = max(v[j], 0) }
+            case 2: for j in 0..<units { v[j] = tanhf(v[j]) }
+            case 3: for j in 0..<units { v[j] = ReferenceKernels.sigmoid(v[j]) }
+            case 4:
+                var largest = -Float.infinity
+                for j in 0..<units { largest = max(largest, v[j]) }
+                var total: Float = 0
+                for j in 0..<units {
+                    v[j] = expf(v[j] - largest)
+                    total += v[j]
+                }
+                for j in 0..<units { v[j] /= total }
+            default: break
+            }
+            for j in units..<width { v[j] = 0 }
+            if let record { for j in units..<width { record[s * recordStride + j] = 0 } }
+        }
     }
 
-    /// The backward of one step. `outputGradient` is dL/dy, or dL/d(W x + b)
-    /// when `throughActivation` is false (a loss on logits). Adds the weight
-    /// and bias gradients to `g` (nil when frozen) and writes dL/dx to
-    /// `inputGradient` when wanted. `scratch` has room for U floats.
-    static func backward(_ layer: Layer, parameters p: UnsafePointer<Float>, gradients g: UnsafeMutablePointer<Float>?,
-                         input x: UnsafePointer<Float>, output y: UnsafePointer<Float>,
-                         outputGradient dy: UnsafePointer<Float>, throughActivation: Bool,
-                         inputGradient dx: UnsafeMutablePointer<Float>?, scratch dz: UnsafeMutablePointer<Float>) {
-        let units = layer.outputSize
-        switch throughActivation ? layer.activation : .linear {
-        case .linear:
-            dz.update(from: dy, count: units)
-        case .relu:
-            for k in 0..<units { dz[k] = y[k] > 0 ? dy[k] : 0 }
-        case .tanh:
-            for k in 0..<units { dz[k] = dy[k] * (1 - y[k] * y[k]) }
-        case .sigmoid:
-            for k in 0..<units { dz[k] = dy[k] * y[k] * (1 - y[k]) }
-        case .softmax:
+    /// dL/dz from dL/dy and y; with `throughActivation` false (a loss on
+    /// logits) dL/dz = dL/dy.
+    static func backward(count: Int, width: Int, activation: Int, throughActivation: Bool,
+                         outputGradient dy: UnsafePointer<Float>, outputGradientStride: Int,
+                         output y: UnsafePointer<Float>, outputStride: Int,
+                         gradient dz: UnsafeMutablePointer<Float>, gradientStride: Int) {
+        let kind = throughActivation ? activation : 0
+        for s in 0..<count {
+            let (g, out, d) = (dy + s * outputGradientStride, y + s * outputStride, dz + s * gradientStride)
             var dot: Float = 0
-            for k in 0..<units { dot += dy[k] * y[k] }
-            for k in 0..<units { dz[k] = y[k] * (dy[k] - dot) }
-        }
-        if let g {
-            Kernels.accumulateOuterProduct(rows: units, columns: layer.inputSize, into: g + layer.weightOffset,
-                                           rowStride: layer.rowStride, left: dz, right: x)
-            if let offset = layer.inputBiasOffset { for k in 0..<units { g[offset + k] += dz[k] } }
-        }
-        if let dx {
-            Kernels.transposedMatrixVector(rows: units, columns: layer.inputSize, matrix: p + layer.weightOffset,
-                                           rowStride: layer.rowStride, vector: dz, into: dx)
+            if kind == 4 { for j in 0..<width { dot += g[j] * out[j] } }
+            for j in 0..<width {
+                switch kind {
+                case 1: d[j] = out[j] > 0 ? g[j] : 0
+                case 2: d[j] = g[j] * (1 - out[j] * out[j])
+                case 3: d[j] = g[j] * out[j] * (1 - out[j])
+                case 4: d[j] = out[j] * (g[j] - dot)
+                default: d[j] = g[j]
+                }
+            }
         }
     }
 }

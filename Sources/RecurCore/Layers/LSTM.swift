@@ -1,54 +1,59 @@
-// LSTM cell, PyTorch's gate order i, f, g, o:
+// LSTM cell, reference version (plain loops; FastKernels.lstmForward /
+// lstmBackward are the fast ones). PyTorch's gate order i, f, g, o:
 //   i = σ(W_ii x + b_ii + W_hi h + b_hi)     f = σ(...)     g = tanh(...)     o = σ(...)
 //   c' = f * c + i * g                       h' = o * tanh(c')
+// Gate blocks are `hidden` (H padded to 16) floats apart; the state holds h
+// then c; a record holds i, f, g, o, c'.
 import Glibc
 
 enum LSTMCell {
-    /// One step of one stream. `state` holds h then c, updated in place;
-    /// `scratch` has room for 2·4H floats. With `record`, also writes
-    /// i, f, g, o, c' (5H floats) for the backward pass.
-    static func forward(_ layer: Layer, parameters p: UnsafePointer<Float>, input x: UnsafePointer<Float>,
-                        state: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                        record: UnsafeMutablePointer<Float>? = nil) {
-        let hidden = layer.outputSize, rows = layer.weightRows
-        let (h, c) = (state, state + hidden)
-        let (gates, fromState) = (scratch, scratch + rows)
-        RecurrentProjection.forward(layer, p, input: x, state: h, fromInput: gates, fromState: fromState)
-        for j in 0..<hidden {
-            let i = Kernels.sigmoid(gates[j] + fromState[j])
-            let f = Kernels.sigmoid(gates[hidden + j] + fromState[hidden + j])
-            let g = tanhf(gates[2 * hidden + j] + fromState[2 * hidden + j])
-            let o = Kernels.sigmoid(gates[3 * hidden + j] + fromState[3 * hidden + j])
-            c[j] = f * c[j] + i * g
-            h[j] = o * tanhf(c[j])
-            if let record {
-                record[j] = i; record[hidden + j] = f; record[2 * hidden + j] = g
-                record[3 * hidden + j] = o; record[4 * hidden + j] = c[j]
+    static func forward(count: Int, hidden: Int,
+                        ax: UnsafePointer<Float>, axStride: Int, ah: UnsafePointer<Float>, ahStride: Int,
+                        biasIH: UnsafePointer<Float>?, biasHH: UnsafePointer<Float>?,
+                        state: UnsafeMutablePointer<Float>, stateStride: Int,
+                        output: UnsafeMutablePointer<Float>?, outputStride: Int,
+                        record: UnsafeMutablePointer<Float>?, recordStride: Int) {
+        for s in 0..<count {
+            let (a, b) = (ax + s * axStride, ah + s * ahStride)
+            let h = state + s * stateStride, c = h + hidden
+            for j in 0..<hidden {
+                let i = ReferenceKernels.sigmoid(ReferenceKernels.gate(a, b, biasIH, biasHH, j))
+                let f = ReferenceKernels.sigmoid(ReferenceKernels.gate(a, b, biasIH, biasHH, hidden + j))
+                let g = tanhf(ReferenceKernels.gate(a, b, biasIH, biasHH, 2 * hidden + j))
+                let o = ReferenceKernels.sigmoid(ReferenceKernels.gate(a, b, biasIH, biasHH, 3 * hidden + j))
+                c[j] = f * c[j] + i * g
+                h[j] = o * tanhf(c[j])
+                output?[s * outputStride + j] = h[j]
+                if let record {
+                    let r = record + s * recordStride
+                    r[j] = i; r[hidden + j] = f; r[2 * hidden + j] = g; r[3 * hidden + j] = o; r[4 * hidden + j] = c[j]
+                }
             }
         }
     }
 
-    /// The backward of one step (see `RecurrentBackwardStep`); `carry` is
-    /// (dh, dc).
-    static func backward(_ layer: Layer, parameters p: UnsafePointer<Float>, gradients g: UnsafeMutablePointer<Float>?,
-                         _ step: RecurrentBackwardStep) {
-        let hidden = layer.outputSize
-        let r = step.record
-        let dGates = step.scratch
-        let (dh, dc) = (step.carry, step.carry + hidden)
-        for j in 0..<hidden {
-            let (i, f, gate, o, c) = (r[j], r[hidden + j], r[2 * hidden + j], r[3 * hidden + j], r[4 * hidden + j])
-            let tanhC = tanhf(c)
-            let dcTotal = dc[j] + dh[j] * o * (1 - tanhC * tanhC)
-            let cPrev = step.previousC?[j] ?? 0
-            dGates[j] = dcTotal * gate * i * (1 - i)
-            dGates[hidden + j] = dcTotal * cPrev * f * (1 - f)
-            dGates[2 * hidden + j] = dcTotal * i * (1 - gate * gate)
-            dGates[3 * hidden + j] = dh[j] * tanhC * o * (1 - o)
-            dc[j] = dcTotal * f
+    /// Gate gradients (pre-activation) from dL/dh_t = outputGradient + carryH
+    /// and dL/dc_t = carryC; leaves dL/dc_t-1 in carryC. `record` is step t's
+    /// record, `previousRecord` step t-1's (for c_t-1).
+    static func backward(count: Int, hidden: Int,
+                         outputGradient dOut: UnsafePointer<Float>, outputGradientStride: Int,
+                         carryH: UnsafePointer<Float>, carryC: UnsafeMutablePointer<Float>, carryStride: Int,
+                         record: UnsafePointer<Float>, previousRecord: UnsafePointer<Float>, recordStride: Int,
+                         gateGradient dGates: UnsafeMutablePointer<Float>, gateGradientStride: Int) {
+        for s in 0..<count {
+            let r = record + s * recordStride, cPrevious = previousRecord + s * recordStride + 4 * hidden
+            let dg = dGates + s * gateGradientStride
+            for j in 0..<hidden {
+                let dh = dOut[s * outputGradientStride + j] + carryH[s * carryStride + j]
+                let (i, f, g, o, c) = (r[j], r[hidden + j], r[2 * hidden + j], r[3 * hidden + j], r[4 * hidden + j])
+                let tanhC = tanhf(c)
+                let dcTotal = carryC[s * carryStride + j] + dh * o * (1 - tanhC * tanhC)
+                dg[j] = dcTotal * g * i * (1 - i)
+                dg[hidden + j] = dcTotal * cPrevious[j] * f * (1 - f)
+                dg[2 * hidden + j] = dcTotal * i * (1 - g * g)
+                dg[3 * hidden + j] = dh * tanhC * o * (1 - o)
+                carryC[s * carryStride + j] = dcTotal * f
+            }
         }
-        RecurrentProjection.backward(layer, p, gradients: g, input: step.input, previous: step.previousH,
-                                     inputSide: dGates, stateSide: dGates,
-                                     inputGradient: step.inputGradient, stateGradient: dh)
     }
 }

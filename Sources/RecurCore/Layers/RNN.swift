@@ -1,30 +1,39 @@
-// Elman RNN cell:  h' = act(W_ih x + b_ih + W_hh h + b_hh),  act = tanh | relu.
+// Elman RNN cell, reference version (plain loops; FastKernels.rnnForward /
+// rnnBackward are the fast ones):
+//   h' = act(W_ih x + b_ih + W_hh h + b_hh),  act = tanh | relu.
+// The projections W_ih x and W_hh h arrive computed (ax, ah); these are the
+// element-wise parts, for `count` streams, `hidden` = H padded to 16.
+import Glibc
 
 enum RNNCell {
-    /// One step of one stream. `state` holds h and is updated in place;
-    /// `scratch` has room for 2·H floats. Records nothing: the backward pass
-    /// needs only h', which is the layer's output.
-    static func forward(_ layer: Layer, parameters p: UnsafePointer<Float>, input x: UnsafePointer<Float>,
-                        state h: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
-        let hidden = layer.outputSize
-        let (fromInput, fromState) = (scratch, scratch + hidden)
-        RecurrentProjection.forward(layer, p, input: x, state: h, fromInput: fromInput, fromState: fromState)
-        for j in 0..<hidden { h[j] = fromInput[j] + fromState[j] }
-        Kernels.activate(layer.activation, h, count: hidden)
+    static func forward(count: Int, hidden: Int, relu: Bool,
+                        ax: UnsafePointer<Float>, axStride: Int, ah: UnsafePointer<Float>, ahStride: Int,
+                        biasIH: UnsafePointer<Float>?, biasHH: UnsafePointer<Float>?,
+                        state: UnsafeMutablePointer<Float>, stateStride: Int,
+                        output: UnsafeMutablePointer<Float>?, outputStride: Int) {
+        for s in 0..<count {
+            for j in 0..<hidden {
+                let pre = ReferenceKernels.gate(ax + s * axStride, ah + s * ahStride, biasIH, biasHH, j)
+                let h = relu ? max(pre, 0) : tanhf(pre)
+                state[s * stateStride + j] = h
+                output?[s * outputStride + j] = h
+            }
+        }
     }
 
-    /// The backward of one step (see `RecurrentBackwardStep`).
-    static func backward(_ layer: Layer, parameters p: UnsafePointer<Float>, gradients g: UnsafeMutablePointer<Float>?,
-                         _ step: RecurrentBackwardStep) {
-        let hidden = layer.outputSize
-        let preActivation = step.scratch
-        let h = step.output
-        for j in 0..<hidden {
-            let slope: Float = layer.activation == .relu ? (h[j] > 0 ? 1 : 0) : 1 - h[j] * h[j]
-            preActivation[j] = step.carry[j] * slope
+    /// dL/d(pre-activation) from dL/dh_t = outputGradient + carryH, and h_t.
+    static func backward(count: Int, hidden: Int, relu: Bool,
+                         outputGradient dOut: UnsafePointer<Float>, outputGradientStride: Int,
+                         carryH: UnsafePointer<Float>, carryStride: Int,
+                         output h: UnsafePointer<Float>, outputStride: Int,
+                         gateGradient dGates: UnsafeMutablePointer<Float>, gateGradientStride: Int) {
+        for s in 0..<count {
+            for j in 0..<hidden {
+                let dh = dOut[s * outputGradientStride + j] + carryH[s * carryStride + j]
+                let y = h[s * outputStride + j]
+                let slope: Float = relu ? (y > 0 ? 1 : 0) : 1 - y * y
+                dGates[s * gateGradientStride + j] = dh * slope
+            }
         }
-        RecurrentProjection.backward(layer, p, gradients: g, input: step.input, previous: step.previousH,
-                                     inputSide: preActivation, stateSide: preActivation,
-                                     inputGradient: step.inputGradient, stateGradient: step.carry)
     }
 }

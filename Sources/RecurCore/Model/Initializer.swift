@@ -40,8 +40,8 @@ enum Initializer {
                 }
             }
             // Biases zero, but an LSTM's forget gate starts open (bias 1).
-            if layer.kind == .lstm, let bias = layer.inputBiasOffset {
-                for row in h..<2 * h { p[bias + row] = 1 }
+            if layer.kind == .lstm, let bias = layer.tensors.first(where: { $0.name == "bias_ih" }) {
+                for row in h..<2 * h { p[bias.index(row: row, column: 0)] = 1 }
             }
         }
     }

@@ -15,37 +15,68 @@ public enum LayerKind: String, Sendable {
 }
 
 /// Element-wise activations (`rnn` takes tanh or relu; `dense` all five).
+/// The raw values are the codes the kernels use.
 public enum Activation: String, Sendable {
     case linear, relu, tanh, sigmoid, softmax
+
+    var code: Int {
+        switch self {
+        case .linear: return 0
+        case .relu: return 1
+        case .tanh: return 2
+        case .sigmoid: return 3
+        case .softmax: return 4
+        }
+    }
 }
 
-/// Where one of a layer's tensors lives in the model's parameter buffer: a
-/// row-major [rows, columns] view whose rows are `rowStride` floats apart
-/// (a vector is one column per row: rows = length, rowStride = 1, columns = 1).
+/// Sizes are padded to this many floats (64 bytes), so that every vector the
+/// kernels load is whole and aligned.
+let padding = 16
+
+@inline(__always)
+func padded(_ size: Int) -> Int { (size + padding - 1) / padding * padding }
+
+/// Where one of a layer's tensors lives in the model's parameter buffer.
+///
+/// Element (row, column) of a [rows, columns] tensor — a vector is one
+/// column — is at `offset + column·columnStep + (row / blockRows)·blockStep
+/// + row % blockRows`: weights are stored k-major (a column of the format's
+/// matrix is a contiguous row of the buffer), and each gate block of rows
+/// starts on a padded boundary.
 public struct TensorSlot: Sendable {
     /// The tensor's key in the format: `weight_ih`, `bias`, ...
     public let name: String
     /// The shape as written in the format: [rows, columns] or [length].
     public let shape: [Int]
-    public let offset: Int
-    public let rowStride: Int
+    let offset: Int
+    let columnStep: Int
+    let blockRows: Int
+    let blockStep: Int
 
     public var count: Int { shape.reduce(1, *) }
     var rows: Int { shape[0] }
     var columns: Int { shape.count == 2 ? shape[1] : 1 }
 
     /// Parameter-buffer index of element (row, column).
+    @inline(__always)
     func index(row: Int, column: Int) -> Int {
-        shape.count == 2 ? offset + row * rowStride + column : offset + row
+        offset + column * columnStep + (row / blockRows) * blockStep + row % blockRows
     }
+
+    /// Parameter-buffer index of element `i` in row-major order.
+    @inline(__always)
+    func index(_ i: Int) -> Int { index(row: i / columns, column: i % columns) }
 }
 
 /// One layer of a model: its architecture and where its parameters are.
 ///
-/// Recurrent cells keep their input and recurrent weights packed in one
-/// matrix, each of the G·H rows being `[W_ih row | W_hh row]`, so a step
-/// reads one contiguous block; the format's `weight_ih` and `weight_hh` are
-/// strided views of it. Biases follow as plain vectors.
+/// Layout in the parameter buffer (all offsets multiples of 16 floats):
+///   W_ih^T   inputSize rows of `width` floats   (row k: input k's weights
+///   W_hh^T   outputSize rows of `width` floats   for every gate output)
+///   bias_ih  `width` floats, bias_hh `width` floats (when present)
+/// where `width` = gates · paddedOutput, each gate block padded to 16. A
+/// dense layer has W^T and bias only. Padding is zero and stays zero.
 public struct Layer: Sendable {
     public let kind: LayerKind
     public let inputSize: Int
@@ -55,18 +86,21 @@ public struct Layer: Sendable {
     /// The tensors in format order; absent biases are not here.
     public let tensors: [TensorSlot]
 
-    /// Rows of the (packed) weight matrix: G·H, or U for dense.
-    var weightRows: Int { kind.gateCount * outputSize }
-    /// Floats between weight rows: I + H for recurrent cells, I for dense.
-    var rowStride: Int { kind.isRecurrent ? inputSize + outputSize : inputSize }
-    /// The packed weight matrix's offset in the parameter buffer.
-    var weightOffset: Int { tensors[0].offset }
-    /// The offset of `bias_ih` (`bias` for dense), or nil when absent.
+    /// The output size padded to 16: the stride of h, c and gate blocks.
+    var paddedOutput: Int { padded(outputSize) }
+    /// Floats per row of a weight block: all gates' outputs, padded.
+    var width: Int { kind.gateCount * paddedOutput }
+    /// Offset of W_ih^T (W^T for dense); W_hh^T follows it.
+    let inputWeightOffset: Int
+    var recurrentWeightOffset: Int { inputWeightOffset + inputSize * width }
+    /// Offsets of `bias_ih` (`bias` for dense) and `bias_hh`, when present.
     let inputBiasOffset: Int?
-    /// The offset of `bias_hh`, or nil when absent (always nil for dense).
     let recurrentBiasOffset: Int?
+    /// The span of the parameter buffer this layer owns (with padding).
+    let parameterRange: Range<Int>
 
-    /// Floats of this layer's state per stream: h, and c for an LSTM.
+    /// Floats of this layer's state per stream, as get/set show it: h, and c
+    /// for an LSTM.
     var stateSize: Int {
         switch kind {
         case .dense: return 0
@@ -75,59 +109,60 @@ public struct Layer: Sendable {
         }
     }
 
-    /// Scratch floats a step (forward or backward) needs per stream.
-    var scratchSize: Int { kind.isRecurrent ? 2 * weightRows + outputSize : outputSize }
+    /// The same, as the state keeps it (each vector padded).
+    var paddedStateSize: Int {
+        switch kind {
+        case .dense: return 0
+        case .lstm: return 2 * paddedOutput
+        case .rnn, .gru: return paddedOutput
+        }
+    }
 
-    /// Floats a training forward step records per stream for the backward
-    /// pass, beyond the layer's output: LSTM i, f, g, o, c; GRU r, z, n and
-    /// W_hn h + b_hn; dense the pre-activation values; RNN nothing.
+    /// Floats a training forward step records per position for the backward
+    /// pass: LSTM i, f, g, o, c; GRU r, z, n and W_hn h + b_hn; dense the
+    /// pre-activation values; RNN nothing (h is its output).
     var recordSize: Int {
         switch kind {
         case .rnn: return 0
-        case .lstm: return 5 * outputSize
-        case .gru: return 4 * outputSize
-        case .dense: return outputSize
+        case .lstm: return 5 * paddedOutput
+        case .gru: return 4 * paddedOutput
+        case .dense: return paddedOutput
         }
     }
 
     /// Lays out a layer at `offset` in the parameter buffer; returns the
-    /// layer and the number of floats it occupies. `biases` says which
-    /// biases are present (both, for a layer initialised from `init`).
+    /// layer and the number of floats it occupies.
     static func layout(kind: LayerKind, inputSize: Int, outputSize: Int, activation: Activation,
                        inputBias: Bool, recurrentBias: Bool, at offset: Int) -> (Layer, Int) {
+        let gateRows = outputSize, gateStep = padded(outputSize)
+        let width = kind.gateCount * gateStep
         let rows = kind.gateCount * outputSize
         var tensors: [TensorSlot] = []
         var next = offset
-        var inputBiasOffset: Int? = nil
-        var recurrentBiasOffset: Int? = nil
+        func matrix(_ name: String, columns: Int) {
+            tensors.append(TensorSlot(name: name, shape: [rows, columns], offset: next, columnStep: width,
+                                      blockRows: gateRows, blockStep: gateStep))
+            next += columns * width
+        }
+        func vector(_ name: String) -> Int {
+            tensors.append(TensorSlot(name: name, shape: [rows], offset: next, columnStep: 0,
+                                      blockRows: gateRows, blockStep: gateStep))
+            next += width
+            return next - width
+        }
+        var inputBiasOffset: Int? = nil, recurrentBiasOffset: Int? = nil
         if kind.isRecurrent {
-            let stride = inputSize + outputSize
-            tensors.append(TensorSlot(name: "weight_ih", shape: [rows, inputSize], offset: next, rowStride: stride))
-            tensors.append(TensorSlot(name: "weight_hh", shape: [rows, outputSize], offset: next + inputSize, rowStride: stride))
-            next += rows * stride
-            if inputBias {
-                tensors.append(TensorSlot(name: "bias_ih", shape: [rows], offset: next, rowStride: 1))
-                inputBiasOffset = next
-                next += rows
-            }
-            if recurrentBias {
-                tensors.append(TensorSlot(name: "bias_hh", shape: [rows], offset: next, rowStride: 1))
-                recurrentBiasOffset = next
-                next += rows
-            }
+            matrix("weight_ih", columns: inputSize)
+            matrix("weight_hh", columns: outputSize)
+            if inputBias { inputBiasOffset = vector("bias_ih") }
+            if recurrentBias { recurrentBiasOffset = vector("bias_hh") }
         } else {
-            tensors.append(TensorSlot(name: "weight", shape: [rows, inputSize], offset: next, rowStride: inputSize))
-            next += rows * inputSize
-            if inputBias {
-                tensors.append(TensorSlot(name: "bias", shape: [rows], offset: next, rowStride: 1))
-                inputBiasOffset = next
-                next += rows
-            }
+            matrix("weight", columns: inputSize)
+            if inputBias { inputBiasOffset = vector("bias") }
         }
         let layer = Layer(kind: kind, inputSize: inputSize, outputSize: outputSize, activation: activation,
-                          tensors: tensors, inputBiasOffset: inputBiasOffset, recurrentBiasOffset: recurrentBiasOffset)
-        // Each layer starts on a 64-byte boundary: aligned rows for the kernels.
-        let used = next - offset
-        return (layer, (used + 15) / 16 * 16)
+                          tensors: tensors, inputWeightOffset: offset, inputBiasOffset: inputBiasOffset,
+                          recurrentBiasOffset: recurrentBiasOffset, parameterRange: offset..<next)
+        return (layer, next - offset)
     }
 }

@@ -19,6 +19,9 @@ public final class Model: @unchecked Sendable {
     public let stateSize: Int
     /// Where each layer's state starts within a stream's state (0 for dense).
     let stateOffsets: [Int]
+    /// The same, as states keep it: each h and c padded to 16 floats.
+    let paddedStateSize: Int
+    let paddedStateOffsets: [Int]
 
     init(inputSize: Int, layers: [Layer], parameters: FloatBuffer, parameterCount: Int, metadata: String?) {
         self.inputSize = inputSize
@@ -26,14 +29,30 @@ public final class Model: @unchecked Sendable {
         self.parameters = parameters
         self.parameterCount = parameterCount
         self.metadata = metadata
-        var offsets: [Int] = []
-        var size = 0
+        var offsets: [Int] = [], paddedOffsets: [Int] = []
+        var size = 0, paddedSize = 0
         for layer in layers {
             offsets.append(size)
+            paddedOffsets.append(paddedSize)
             size += layer.stateSize
+            paddedSize += layer.paddedStateSize
         }
         self.stateOffsets = offsets
         self.stateSize = size
+        self.paddedStateOffsets = paddedOffsets
+        self.paddedStateSize = paddedSize
+    }
+
+    /// Calls `body(paddedOffset, offset, length)` for each state vector of a
+    /// stream (each layer's h, and c): where it is kept (padded) and where
+    /// get/set show it.
+    func forEachStateVector(_ body: (Int, Int, Int) -> Void) {
+        for (index, layer) in layers.enumerated() where layer.kind.isRecurrent {
+            body(paddedStateOffsets[index], stateOffsets[index], layer.outputSize)
+            if layer.kind == .lstm {
+                body(paddedStateOffsets[index] + layer.paddedOutput, stateOffsets[index] + layer.outputSize, layer.outputSize)
+            }
+        }
     }
 
     /// The last layer's output size.
@@ -54,7 +73,7 @@ public final class Model: @unchecked Sendable {
     /// (row-major, as in the format).
     public func parameter(layer: Int, tensor name: String, index: Int) -> Float? {
         guard let slot = try? slot(layer: layer, tensor: name), index >= 0, index < slot.count else { return nil }
-        return parameters.base[slot.index(row: index / slot.columns, column: index % slot.columns)]
+        return parameters.base[slot.index(index)]
     }
 
     /// Where tensor `name` of layer `layer` lives, or an error naming both.
@@ -74,7 +93,7 @@ public final class Model: @unchecked Sendable {
         guard out.count == slot.count else {
             throw .shape("count is \(out.count), tensor \(slot.name) has shape \(shapeText(slot.shape)) = \(slot.count) floats")
         }
-        for i in 0..<slot.count { out[i] = buffer.base[slot.index(row: i / slot.columns, column: i % slot.columns)] }
+        for i in 0..<slot.count { out[i] = buffer.base[slot.index(i)] }
     }
 
     /// Copies tensor `name` of layer `layer` out, row-major.
@@ -93,6 +112,6 @@ public final class Model: @unchecked Sendable {
         for i in 0..<values.count where !values[i].isFinite {
             throw RecurError(.numeric, "values[\(i)] is \(values[i]), not a finite number")
         }
-        for i in 0..<values.count { parameters.base[slot.index(row: i / slot.columns, column: i % slot.columns)] = values[i] }
+        for i in 0..<values.count { parameters.base[slot.index(i)] = values[i] }
     }
 }

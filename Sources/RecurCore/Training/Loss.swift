@@ -68,7 +68,7 @@ enum LossFunction {
                     // max(z, 0) - z t + log(1 + exp(-|z|)): no overflow for any z.
                     let x = Double(z[j]), y = Double(target[j])
                     total += max(x, 0) - x * y + log1p(exp(-abs(x)))
-                    dz[j] = scale * (Kernels.sigmoid(z[j]) - target[j])
+                    dz[j] = scale * (ReferenceKernels.sigmoid(z[j]) - target[j])
                 }
             }
             return total / Double(positions * width)

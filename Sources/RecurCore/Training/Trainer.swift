@@ -17,6 +17,7 @@ public enum TrainingTargets {
 public final class Trainer {
     public let model: Model
     public let config: TrainerConfig
+    public let kernels: KernelSet
     /// dL/d(parameters), laid out exactly like `model.parameters`.
     let gradients: FloatBuffer
     /// SGD's momentum buffer, or Adam's first moment.
@@ -37,30 +38,27 @@ public final class Trainer {
     private var carried: FloatBuffer? = nil
     private var carriedBatch = 0
 
-    public init(model: Model, config: TrainerConfig) throws(RecurError) {
+    public init(model: Model, config: TrainerConfig, kernels: KernelSet = .active) throws(RecurError) {
         self.model = model
         self.config = config
+        self.kernels = kernels
         let size = model.parameters.count
         gradients = try FloatBuffer(count: size)
         moment1 = try FloatBuffer(count: config.optimizer.kind == .sgd && config.optimizer.momentum == 0 ? 0 : size)
         moment2 = try FloatBuffer(count: config.optimizer.kind == .sgd ? 0 : size)
-        var ranges: [Range<Int>] = []
-        for (index, layer) in model.layers.enumerated() where !config.frozenLayers.contains(index) {
-            let end = index + 1 < model.layers.count ? model.layers[index + 1].weightOffset : size
-            ranges.append(layer.weightOffset ..< end)
-        }
-        trainableRanges = ranges
+        trainableRanges = model.layers.indices.filter { !config.frozenLayers.contains($0) }.map { model.layers[$0].parameterRange }
     }
 
     /// Parses `json` as a trainer configuration for `model`.
-    public convenience init(model: Model, configJSON json: UnsafeRawBufferPointer) throws(RecurError) {
-        try self.init(model: model, config: try TrainerConfig.parse(json: json, for: model))
+    public convenience init(model: Model, configJSON json: UnsafeRawBufferPointer, kernels: KernelSet = .active) throws(RecurError) {
+        try self.init(model: model, config: try TrainerConfig.parse(json: json, for: model), kernels: kernels)
     }
 
     /// Parses `text` as a trainer configuration for `model`; "" means the defaults.
-    public convenience init(model: Model, configText text: String) throws(RecurError) {
+    public convenience init(model: Model, configText text: String, kernels: KernelSet = .active) throws(RecurError) {
         let bytes = Array((text.isEmpty ? "{}" : text).utf8)
-        try self.init(model: model, config: try withBytes(bytes) { (raw) throws(RecurError) in try TrainerConfig.parse(json: raw, for: model) })
+        try self.init(model: model, config: try withBytes(bytes) { (raw) throws(RecurError) in try TrainerConfig.parse(json: raw, for: model) },
+                      kernels: kernels)
     }
 
     /// Forgets the carried state of stateful training: the next step starts
@@ -82,17 +80,10 @@ public final class Trainer {
         guard let tape, let x = input.baseAddress else { throw RecurError(.internal, "no tape") }
 
         // Initial state: zeros, or the carried state of stateful training.
-        for index in model.layers.indices where model.layers[index].kind.isRecurrent {
-            tape.initial[index].zero()
-        }
         if config.stateful, let carried {
-            for index in model.layers.indices where model.layers[index].kind.isRecurrent {
-                let size = model.layers[index].stateSize
-                for stream in 0..<batch {
-                    (tape.initial[index].base + stream * size)
-                        .update(from: carried.base + stream * model.stateSize + model.stateOffsets[index], count: size)
-                }
-            }
+            tape.state.base.update(from: carried.base, count: batch * model.paddedStateSize)
+        } else {
+            tape.state.zero()
         }
 
         forward(x, tape)
@@ -128,36 +119,62 @@ public final class Trainer {
 
     // MARK: Forward, loss, backward
 
+    /// This layer's input at (stream, step): the model's input, or the
+    /// outputs of the layer below (slot t + 1 of its tape).
+    private func layerInput(_ index: Int, _ x: UnsafePointer<Float>, _ tape: Tape) -> (base: UnsafePointer<Float>, streamStride: Int, stepStride: Int) {
+        if index == 0 { return (x, tape.steps * model.inputSize, model.inputSize) }
+        let width = model.layers[index - 1].paddedOutput
+        return (UnsafePointer(tape.outputs[index - 1].base + width), (tape.steps + 1) * width, width)
+    }
+
     private func forward(_ x: UnsafePointer<Float>, _ tape: Tape) {
         let p = UnsafePointer(model.parameters.base)
+        let k = kernels
         let (batch, steps) = (tape.batch, tape.steps)
+        let stateStride = model.paddedStateSize
         for (index, layer) in model.layers.enumerated() {
-            let inputSize = layer.inputSize, outputSize = layer.outputSize
-            let inputs = index == 0 ? x : UnsafePointer(tape.outputs[index - 1].base)
+            let input = layerInput(index, x, tape)
+            let outWidth = layer.paddedOutput, width = layer.width, recordSize = layer.recordSize
             let outputs = tape.outputs[index].base, records = tape.records[index].base
+            let outStreamStride = (steps + 1) * outWidth, recordStreamStride = (steps + 1) * recordSize
+            let biasIH = layer.inputBiasOffset.map { p + $0 }, biasHH = layer.recurrentBiasOffset.map { p + $0 }
+
+            if layer.kind == .dense {
+                for stream in 0..<batch {
+                    let values = outputs + stream * outStreamStride + outWidth
+                    k.project(steps, layer.inputSize, width, p + layer.inputWeightOffset,
+                              input.base + stream * input.streamStride, input.stepStride, values, outWidth)
+                    k.denseForward(steps, layer.outputSize, width, layer.activation.code, values, outWidth, biasIH,
+                                   records + stream * recordStreamStride + recordSize, recordSize)
+                }
+                continue
+            }
+            let ax = tape.inputProjections.base, ah = tape.stateProjections.base
             for stream in 0..<batch {
-                let state = tape.state.base
-                if layer.kind.isRecurrent {
-                    state.update(from: tape.initial[index].base + stream * layer.stateSize, count: layer.stateSize)
+                k.project(steps, layer.inputSize, width, p + layer.inputWeightOffset,
+                          input.base + stream * input.streamStride, input.stepStride, ax + stream * steps * width, width)
+            }
+            // Slot 0 of the tape: the initial h (and c, where an LSTM's record keeps c).
+            let state = tape.state.base + model.paddedStateOffsets[index]
+            for stream in 0..<batch {
+                (outputs + stream * outStreamStride).update(from: state + stream * stateStride, count: outWidth)
+                if layer.kind == .lstm {
+                    (records + stream * recordStreamStride + 4 * outWidth).update(from: state + stream * stateStride + outWidth, count: outWidth)
                 }
-                for t in 0..<steps {
-                    let position = stream * steps + t
-                    let input = inputs + position * inputSize, output = outputs + position * outputSize
-                    let record = records + position * layer.recordSize
-                    switch layer.kind {
-                    case .dense:
-                        DenseLayer.forward(layer, parameters: p, input: input, output: output, record: record)
-                    case .rnn:
-                        RNNCell.forward(layer, parameters: p, input: input, state: state, scratch: tape.scratch.base)
-                    case .lstm:
-                        LSTMCell.forward(layer, parameters: p, input: input, state: state, scratch: tape.scratch.base, record: record)
-                    case .gru:
-                        GRUCell.forward(layer, parameters: p, input: input, state: state, scratch: tape.scratch.base, record: record)
-                    }
-                    if layer.kind.isRecurrent { output.update(from: state, count: outputSize) }
-                }
-                if layer.kind.isRecurrent {
-                    (tape.final.base + stream * model.stateSize + model.stateOffsets[index]).update(from: state, count: layer.stateSize)
+            }
+            for t in 0..<steps {
+                k.project(batch, layer.outputSize, width, p + layer.recurrentWeightOffset, state, stateStride, ah, width)
+                let axStep = ax + t * width, outStep = outputs + (t + 1) * outWidth, recordStep = records + (t + 1) * recordSize
+                switch layer.kind {
+                case .lstm:
+                    k.lstmForward(batch, outWidth, axStep, steps * width, ah, width, biasIH, biasHH,
+                                  state, stateStride, outStep, outStreamStride, recordStep, recordStreamStride)
+                case .gru:
+                    k.gruForward(batch, outWidth, axStep, steps * width, ah, width, biasIH, biasHH,
+                                 state, stateStride, outStep, outStreamStride, recordStep, recordStreamStride)
+                default:
+                    k.rnnForward(batch, outWidth, layer.activation == .relu, axStep, steps * width, ah, width,
+                                 biasIH, biasHH, state, stateStride, outStep, outStreamStride)
                 }
             }
         }
@@ -165,14 +182,15 @@ public final class Trainer {
 
     private func computeLoss(_ targets: TrainingTargets, _ tape: Tape) -> Double {
         let last = model.layers.count - 1
-        let width = model.outputSize, steps = tape.steps
+        let width = model.outputSize, steps = tape.steps, padded = model.layers[last].paddedOutput
         let onLogits = config.loss != .mse
         let predictions = onLogits ? tape.records[last].base : tape.outputs[last].base
+        let slot = onLogits ? model.layers[last].recordSize : padded
         let outputGradient = tape.outputGradients[last]
         outputGradient.zero()
         let everyStep = config.targets == .sequence
-        // Target position k -> (stream, step) position in the tape.
-        let position: (Int) -> Int = everyStep ? { $0 } : { $0 * steps + steps - 1 }
+        // Target position k -> (stream, step).
+        let place: (Int) -> (stream: Int, step: Int) = everyStep ? { ($0 / steps, $0 % steps) } : { ($0, steps - 1) }
         let values: TargetValues
         switch targets {
         case .values(let buffer): values = .values(buffer.baseAddress!)
@@ -180,66 +198,79 @@ public final class Trainer {
         }
         return LossFunction.evaluate(config.loss, positions: everyStep ? tape.batch * steps : tape.batch, width: width,
                                      targets: values,
-                                     prediction: { UnsafePointer(predictions + position($0) * width) },
-                                     gradient: { outputGradient.base + position($0) * width })
+                                     prediction: { let (b, t) = place($0); return UnsafePointer(predictions + (b * (steps + 1) + t + 1) * slot) },
+                                     gradient: { let (b, t) = place($0); return outputGradient.base + (b * steps + t) * padded })
     }
 
     private func backward(_ x: UnsafePointer<Float>, _ tape: Tape) {
         let p = UnsafePointer(model.parameters.base)
+        let k = kernels
         let (batch, steps) = (tape.batch, tape.steps)
         let last = model.layers.count - 1
         // The lowest layer that trains: below it, no gradient is needed.
         guard let lowest = model.layers.indices.first(where: { !config.frozenLayers.contains($0) }) else { return }
+        let g = gradients.base
         for index in stride(from: last, through: lowest, by: -1) {
             let layer = model.layers[index]
-            let g: UnsafeMutablePointer<Float>? = config.frozenLayers.contains(index) ? nil : gradients.base
-            let wantInputGradient = index > lowest
-            let inputs = index == 0 ? x : UnsafePointer(tape.outputs[index - 1].base)
-            let (inputSize, outputSize) = (layer.inputSize, layer.outputSize)
+            let trains = !config.frozenLayers.contains(index)
+            let input = layerInput(index, x, tape)
+            let outWidth = layer.paddedOutput, width = layer.width, recordSize = layer.recordSize
             let outputs = tape.outputs[index].base, records = tape.records[index].base
-            let outputGradients = tape.outputGradients[index].base
-            let inputGradients: UnsafeMutablePointer<Float>? = wantInputGradient ? tape.outputGradients[index - 1].base : nil
+            let outStreamStride = (steps + 1) * outWidth, recordStreamStride = (steps + 1) * recordSize
+            let dOut = tape.outputGradients[index].base
+            let inputSide = tape.gateGradients.base
+            let stateSide = layer.kind == .gru ? tape.stateGateGradients.base : inputSide
 
             if layer.kind == .dense {
-                let throughActivation = index != last || config.loss == .mse
-                for position in 0..<(batch * steps) {
-                    DenseLayer.backward(layer, parameters: p, gradients: g,
-                                        input: inputs + position * inputSize, output: outputs + position * outputSize,
-                                        outputGradient: outputGradients + position * outputSize,
-                                        throughActivation: throughActivation,
-                                        inputGradient: inputGradients.map { $0 + position * inputSize },
-                                        scratch: tape.scratch.base)
+                for stream in 0..<batch {
+                    k.denseBackward(steps, width, layer.activation.code, index != last || config.loss == .mse,
+                                    dOut + stream * steps * outWidth, outWidth,
+                                    outputs + stream * outStreamStride + outWidth, outWidth,
+                                    inputSide + stream * steps * width, width)
                 }
-                continue
+            } else {
+                let carryH = tape.carryH.base, carryC = tape.carryC.base
+                carryH.update(repeating: 0, count: batch * outWidth)
+                carryC.update(repeating: 0, count: batch * outWidth)
+                for t in stride(from: steps - 1, through: 0, by: -1) {
+                    let dOutStep = dOut + t * outWidth, gx = inputSide + t * width, gh = stateSide + t * width
+                    switch layer.kind {
+                    case .lstm:
+                        k.lstmBackward(batch, outWidth, dOutStep, steps * outWidth, carryH, carryC, outWidth,
+                                       records + (t + 1) * recordSize, records + t * recordSize, recordStreamStride,
+                                       gx, steps * width)
+                    case .gru:
+                        k.gruBackward(batch, outWidth, dOutStep, steps * outWidth, carryH, outWidth,
+                                      records + (t + 1) * recordSize, recordStreamStride,
+                                      outputs + t * outWidth, outStreamStride, gx, gh, steps * width)
+                    default:
+                        k.rnnBackward(batch, outWidth, layer.activation == .relu, dOutStep, steps * outWidth, carryH, outWidth,
+                                      outputs + (t + 1) * outWidth, outStreamStride, gx, steps * width)
+                    }
+                    k.projectBackward(batch, layer.outputSize, width, p + layer.recurrentWeightOffset,
+                                      gh, steps * width, carryH, outWidth, layer.kind == .gru)
+                }
             }
 
-            let stateSize = layer.stateSize
-            let carry = tape.carry.base
-            let initial = tape.initial[index].base
-            for stream in 0..<batch {
-                carry.update(repeating: 0, count: stateSize)
-                let streamInitial = initial + stream * stateSize
-                for t in stride(from: steps - 1, through: 0, by: -1) {
-                    let position = stream * steps + t
-                    let dOut = outputGradients + position * outputSize
-                    for j in 0..<outputSize { carry[j] += dOut[j] }
-                    let previousH = t > 0 ? UnsafePointer(outputs + (position - 1) * outputSize) : UnsafePointer(streamInitial)
-                    var previousC: UnsafePointer<Float>? = nil
-                    if layer.kind == .lstm {
-                        previousC = t > 0 ? UnsafePointer(records + (position - 1) * layer.recordSize + 4 * outputSize)
-                                          : UnsafePointer(streamInitial + outputSize)
+            if trains {
+                for stream in 0..<batch {
+                    k.accumulateWeightGradient(steps, layer.inputSize, width, input.base + stream * input.streamStride, input.stepStride,
+                                               inputSide + stream * steps * width, width, g + layer.inputWeightOffset)
+                    if layer.kind.isRecurrent {
+                        // h_t-1 of step t is slot t of the tape.
+                        k.accumulateWeightGradient(steps, layer.outputSize, width, outputs + stream * outStreamStride, outWidth,
+                                                   stateSide + stream * steps * width, width, g + layer.recurrentWeightOffset)
                     }
-                    let step = RecurrentBackwardStep(
-                        input: inputs + position * inputSize, previousH: previousH, previousC: previousC,
-                        output: outputs + position * outputSize, record: records + position * layer.recordSize,
-                        carry: carry, inputGradient: inputGradients.map { $0 + position * inputSize },
-                        scratch: tape.scratch.base)
-                    switch layer.kind {
-                    case .rnn: RNNCell.backward(layer, parameters: p, gradients: g, step)
-                    case .lstm: LSTMCell.backward(layer, parameters: p, gradients: g, step)
-                    case .gru: GRUCell.backward(layer, parameters: p, gradients: g, step)
-                    case .dense: break
-                    }
+                }
+                if let offset = layer.inputBiasOffset { k.accumulateRows(batch * steps, width, inputSide, width, g + offset) }
+                if let offset = layer.recurrentBiasOffset { k.accumulateRows(batch * steps, width, stateSide, width, g + offset) }
+            }
+            if index > lowest {
+                let below = model.layers[index - 1].paddedOutput
+                let dInput = tape.outputGradients[index - 1].base
+                for stream in 0..<batch {
+                    k.projectBackward(steps, layer.inputSize, width, p + layer.inputWeightOffset,
+                                      inputSide + stream * steps * width, width, dInput + stream * steps * below, below, false)
                 }
             }
         }
@@ -293,10 +324,10 @@ public final class Trainer {
 
     private func keepFinalState(_ tape: Tape, batch: Int) {
         if carried == nil || carriedBatch != batch {
-            carried = try? FloatBuffer(count: batch * model.stateSize)
+            carried = try? FloatBuffer(count: batch * model.paddedStateSize)
             carriedBatch = carried == nil ? 0 : batch
         }
-        carried?.base.update(from: tape.final.base, count: batch * model.stateSize)
+        carried?.base.update(from: tape.state.base, count: batch * model.paddedStateSize)
     }
 
     /// Copies the last step's gradient of a tensor (before clipping) out,
@@ -365,43 +396,50 @@ public final class Trainer {
 
 /// Everything one training step of a given batch and length records and
 /// works in: allocated when the trainer first sees that size, then reused.
+/// Per-position buffers of a layer have `steps + 1` slots per stream: slot 0
+/// holds the initial state, slot t + 1 step t.
 final class Tape {
     let batch: Int
     let steps: Int
-    /// Per layer: its output at every (stream, step), [batch][steps][output].
+    /// Per layer: [batch][steps + 1][paddedOutput]; slot 0 = initial h.
     let outputs: [FloatBuffer]
-    /// Per layer: what its forward recorded, [batch][steps][recordSize].
+    /// Per layer: [batch][steps + 1][recordSize]; an LSTM's slot 0 holds the initial c.
     let records: [FloatBuffer]
-    /// Per layer: dL/d(output), [batch][steps][output].
+    /// Per layer: dL/d(output), [batch][steps][paddedOutput].
     let outputGradients: [FloatBuffer]
-    /// Per layer: each stream's initial state, [batch][stateSize].
-    let initial: [FloatBuffer]
-    /// Each stream's final state, in the model's state layout.
-    let final: FloatBuffer
-    /// One stream's working state, its backward carry, and cell scratch.
+    /// Each stream's state while the forward pass runs: initial, then final.
     let state: FloatBuffer
-    let carry: FloatBuffer
-    let scratch: FloatBuffer
+    /// W_ih x of every position, [batch][steps][width], and W_hh h of every stream.
+    let inputProjections: FloatBuffer
+    let stateProjections: FloatBuffer
+    /// Pre-activation gradients of every position, [batch][steps][width]; a
+    /// GRU's state side differs from its input side and has its own buffer.
+    let gateGradients: FloatBuffer
+    let stateGateGradients: FloatBuffer
+    /// dL/dh and dL/dc flowing back in time, [batch][paddedOutput].
+    let carryH: FloatBuffer
+    let carryC: FloatBuffer
 
     init(model: Model, batch: Int, steps: Int) throws(RecurError) {
         self.batch = batch
         self.steps = steps
-        let positions = batch * steps
-        var outputs: [FloatBuffer] = [], records: [FloatBuffer] = [], gradients: [FloatBuffer] = [], initial: [FloatBuffer] = []
+        var outputs: [FloatBuffer] = [], records: [FloatBuffer] = [], gradients: [FloatBuffer] = []
         for layer in model.layers {
-            outputs.append(try FloatBuffer(count: positions * layer.outputSize))
-            records.append(try FloatBuffer(count: positions * layer.recordSize))
-            gradients.append(try FloatBuffer(count: positions * layer.outputSize))
-            initial.append(try FloatBuffer(count: batch * layer.stateSize))
+            outputs.append(try FloatBuffer(count: batch * (steps + 1) * layer.paddedOutput))
+            records.append(try FloatBuffer(count: batch * (steps + 1) * layer.recordSize))
+            gradients.append(try FloatBuffer(count: batch * steps * layer.paddedOutput))
         }
         self.outputs = outputs
         self.records = records
         self.outputGradients = gradients
-        self.initial = initial
-        final = try FloatBuffer(count: batch * model.stateSize)
-        let largestState = model.layers.map(\.stateSize).max() ?? 0
-        state = try FloatBuffer(count: largestState)
-        carry = try FloatBuffer(count: largestState)
-        scratch = try FloatBuffer(count: model.layers.map(\.scratchSize).max() ?? 0)
+        let widest = model.layers.map(\.width).max() ?? 0
+        let widestOutput = model.layers.map(\.paddedOutput).max() ?? 0
+        state = try FloatBuffer(count: batch * model.paddedStateSize)
+        inputProjections = try FloatBuffer(count: batch * steps * widest)
+        stateProjections = try FloatBuffer(count: batch * widest)
+        gateGradients = try FloatBuffer(count: batch * steps * widest)
+        stateGateGradients = try FloatBuffer(count: model.layers.contains { $0.kind == .gru } ? batch * steps * widest : 0)
+        carryH = try FloatBuffer(count: batch * widestOutput)
+        carryC = try FloatBuffer(count: batch * widestOutput)
     }
 }

@@ -1,0 +1,260 @@
+// The element-wise part of each cell, forward and backward side by side,
+// for `count` streams at once. `ax` and `ah` are the input and recurrent
+// projections (W_ih x, W_hh h) of each stream, gate blocks `hidden` floats
+// apart (hidden is padded to a multiple of 16; padding lanes stay zero).
+// Biases may be absent (nil). The formulas and their order of operations
+// are those of the reference cells in RecurCore/Layers.
+
+extension FastKernels {
+    @inline(__always)
+    static func gate(_ ax: UnsafePointer<Float>, _ ah: UnsafePointer<Float>, _ bih: UnsafePointer<Float>?,
+                     _ bhh: UnsafePointer<Float>?, _ offset: Int) -> Vec {
+        var fromInput = load(ax + offset), fromState = load(ah + offset)
+        if let bih { fromInput += load(bih + offset) }
+        if let bhh { fromState += load(bhh + offset) }
+        return fromInput + fromState
+    }
+
+    // MARK: LSTM (gates i, f, g, o; state h then c, `hidden` floats each)
+
+    public static func lstmForward(count: Int, hidden: Int,
+                                   ax: UnsafePointer<Float>, axStride: Int, ah: UnsafePointer<Float>, ahStride: Int,
+                                   biasIH: UnsafePointer<Float>?, biasHH: UnsafePointer<Float>?,
+                                   state: UnsafeMutablePointer<Float>, stateStride: Int,
+                                   output: UnsafeMutablePointer<Float>?, outputStride: Int,
+                                   record: UnsafeMutablePointer<Float>?, recordStride: Int) {
+        for s in 0..<count {
+            let (a, b) = (ax + s * axStride, ah + s * ahStride)
+            let h = state + s * stateStride, c = h + hidden
+            var j = 0
+            while j < hidden {
+                let i = vsigmoid(gate(a, b, biasIH, biasHH, j))
+                let f = vsigmoid(gate(a, b, biasIH, biasHH, hidden + j))
+                let g = vtanh(gate(a, b, biasIH, biasHH, 2 * hidden + j))
+                let o = vsigmoid(gate(a, b, biasIH, biasHH, 3 * hidden + j))
+                let cNew = f * load(c + j) + i * g
+                let hNew = o * vtanh(cNew)
+                store(cNew, c + j)
+                store(hNew, h + j)
+                if let output { store(hNew, output + s * outputStride + j) }
+                if let record {
+                    let rec = record + s * recordStride + j
+                    store(i, rec); store(f, rec + hidden); store(g, rec + 2 * hidden)
+                    store(o, rec + 3 * hidden); store(cNew, rec + 4 * hidden)
+                }
+                j += lanes
+            }
+        }
+    }
+
+    /// From dL/dh_t (`outputGradient` + `carryH`) and dL/dc_t (`carryC`):
+    /// the gate gradients (pre-activation, 4 blocks) and dL/dc_t-1 (into
+    /// carryC). The caller turns the gate gradients into dL/dh_t-1.
+    /// `record` is step t's record, `previousRecord` step t-1's (its c).
+    public static func lstmBackward(count: Int, hidden: Int,
+                                    outputGradient dOut: UnsafePointer<Float>, outputGradientStride: Int,
+                                    carryH: UnsafePointer<Float>, carryC: UnsafeMutablePointer<Float>, carryStride: Int,
+                                    record: UnsafePointer<Float>, previousRecord: UnsafePointer<Float>, recordStride: Int,
+                                    gateGradient dGates: UnsafeMutablePointer<Float>, gateGradientStride: Int) {
+        for s in 0..<count {
+            let rec = record + s * recordStride, cPrevious = previousRecord + s * recordStride + 4 * hidden
+            let dg = dGates + s * gateGradientStride
+            var j = 0
+            while j < hidden {
+                let dh = load(dOut + s * outputGradientStride + j) + load(carryH + s * carryStride + j)
+                let i = load(rec + j), f = load(rec + hidden + j), g = load(rec + 2 * hidden + j)
+                let o = load(rec + 3 * hidden + j), c = load(rec + 4 * hidden + j)
+                let tanhC = vtanh(c)
+                let dc = carryC + s * carryStride + j
+                let dcTotal = load(dc) + dh * o * (splat(1) - tanhC * tanhC)
+                store(dcTotal * g * i * (splat(1) - i), dg + j)
+                store(dcTotal * load(cPrevious + j) * f * (splat(1) - f), dg + hidden + j)
+                store(dcTotal * i * (splat(1) - g * g), dg + 2 * hidden + j)
+                store(dh * tanhC * o * (splat(1) - o), dg + 3 * hidden + j)
+                store(dcTotal * f, dc)
+                j += lanes
+            }
+        }
+    }
+
+    // MARK: GRU (gates r, z, n; state h)
+
+    public static func gruForward(count: Int, hidden: Int,
+                                  ax: UnsafePointer<Float>, axStride: Int, ah: UnsafePointer<Float>, ahStride: Int,
+                                  biasIH: UnsafePointer<Float>?, biasHH: UnsafePointer<Float>?,
+                                  state: UnsafeMutablePointer<Float>, stateStride: Int,
+                                  output: UnsafeMutablePointer<Float>?, outputStride: Int,
+                                  record: UnsafeMutablePointer<Float>?, recordStride: Int) {
+        for s in 0..<count {
+            let (a, b) = (ax + s * axStride, ah + s * ahStride)
+            let h = state + s * stateStride
+            var j = 0
+            while j < hidden {
+                let r = vsigmoid(gate(a, b, biasIH, biasHH, j))
+                let z = vsigmoid(gate(a, b, biasIH, biasHH, hidden + j))
+                var fromInputN = load(a + 2 * hidden + j), fromStateN = load(b + 2 * hidden + j)
+                if let biasIH { fromInputN += load(biasIH + 2 * hidden + j) }
+                if let biasHH { fromStateN += load(biasHH + 2 * hidden + j) }
+                let n = vtanh(fromInputN + r * fromStateN)
+                let hNew = (splat(1) - z) * n + z * load(h + j)
+                store(hNew, h + j)
+                if let output { store(hNew, output + s * outputStride + j) }
+                if let record {
+                    let rec = record + s * recordStride + j
+                    store(r, rec); store(z, rec + hidden); store(n, rec + 2 * hidden); store(fromStateN, rec + 3 * hidden)
+                }
+                j += lanes
+            }
+        }
+    }
+
+    /// Gate gradients of the input side (r, z, n) and of the state side
+    /// (r, z, r * n), and the direct part z * dh of dL/dh_t-1, written to
+    /// `carryH` (the caller adds W_hh's part).
+    public static func gruBackward(count: Int, hidden: Int,
+                                   outputGradient dOut: UnsafePointer<Float>, outputGradientStride: Int,
+                                   carryH: UnsafeMutablePointer<Float>, carryStride: Int,
+                                   record: UnsafePointer<Float>, recordStride: Int,
+                                   previousH: UnsafePointer<Float>, previousHStride: Int,
+                                   inputSide: UnsafeMutablePointer<Float>, stateSide: UnsafeMutablePointer<Float>,
+                                   gateGradientStride: Int) {
+        for s in 0..<count {
+            let rec = record + s * recordStride, hPrevious = previousH + s * previousHStride
+            let (gx, gh) = (inputSide + s * gateGradientStride, stateSide + s * gateGradientStride)
+            let carry = carryH + s * carryStride
+            var j = 0
+            while j < hidden {
+                let dh = load(dOut + s * outputGradientStride + j) + load(carry + j)
+                let r = load(rec + j), z = load(rec + hidden + j), n = load(rec + 2 * hidden + j), fromStateN = load(rec + 3 * hidden + j)
+                let dn = dh * (splat(1) - z) * (splat(1) - n * n)
+                let dz = dh * (load(hPrevious + j) - n) * z * (splat(1) - z)
+                let dr = dn * fromStateN * r * (splat(1) - r)
+                store(dr, gx + j); store(dz, gx + hidden + j); store(dn, gx + 2 * hidden + j)
+                store(dr, gh + j); store(dz, gh + hidden + j); store(dn * r, gh + 2 * hidden + j)
+                store(dh * z, carry + j)
+                j += lanes
+            }
+        }
+    }
+
+    // MARK: Elman RNN (state h)
+
+    public static func rnnForward(count: Int, hidden: Int, relu: Bool,
+                                  ax: UnsafePointer<Float>, axStride: Int, ah: UnsafePointer<Float>, ahStride: Int,
+                                  biasIH: UnsafePointer<Float>?, biasHH: UnsafePointer<Float>?,
+                                  state: UnsafeMutablePointer<Float>, stateStride: Int,
+                                  output: UnsafeMutablePointer<Float>?, outputStride: Int) {
+        for s in 0..<count {
+            let (a, b) = (ax + s * axStride, ah + s * ahStride)
+            let h = state + s * stateStride
+            var j = 0
+            while j < hidden {
+                let pre = gate(a, b, biasIH, biasHH, j)
+                let hNew = relu ? pre.replacing(with: 0, where: pre .< 0) : vtanh(pre)
+                store(hNew, h + j)
+                if let output { store(hNew, output + s * outputStride + j) }
+                j += lanes
+            }
+        }
+    }
+
+    /// Pre-activation gradient from dL/dh_t (`outputGradient` + `carryH`)
+    /// and h_t.
+    public static func rnnBackward(count: Int, hidden: Int, relu: Bool,
+                                   outputGradient dOut: UnsafePointer<Float>, outputGradientStride: Int,
+                                   carryH: UnsafePointer<Float>, carryStride: Int,
+                                   output h: UnsafePointer<Float>, outputStride: Int,
+                                   gateGradient dGates: UnsafeMutablePointer<Float>, gateGradientStride: Int) {
+        for s in 0..<count {
+            var j = 0
+            while j < hidden {
+                let dh = load(dOut + s * outputGradientStride + j) + load(carryH + s * carryStride + j)
+                let y = load(h + s * outputStride + j)
+                let slope = relu ? Vec(repeating: 1).replacing(with: 0, where: y .<= 0) : splat(1) - y * y
+                store(dh * slope, dGates + s * gateGradientStride + j)
+                j += lanes
+            }
+        }
+    }
+
+    // MARK: Dense activations
+
+    /// Activation codes shared with RecurCore: linear, relu, tanh, sigmoid, softmax.
+    public static func denseForward(count: Int, units: Int, width: Int, activation: Int,
+                                    values z: UnsafeMutablePointer<Float>, stride: Int, bias: UnsafePointer<Float>?,
+                                    record: UnsafeMutablePointer<Float>?, recordStride: Int) {
+        for s in 0..<count {
+            let v = z + s * stride
+            var j = 0
+            while j < width {
+                var x = load(v + j)
+                if let bias { x += load(bias + j) }
+                if let record { store(x, record + s * recordStride + j) }
+                switch activation {
+                case 1: x = x.replacing(with: 0, where: x .< 0)
+                case 2: x = vtanh(x)
+                case 3: x = vsigmoid(x)
+                default: break
+                }
+                store(x, v + j)
+                j += lanes
+            }
+            if activation == 4 { softmax(v, units: units, width: width) }
+            // Padding lanes stay zero (softmax and the next layer rely on it).
+            for k in units..<width { v[k] = 0 }
+        }
+    }
+
+    private static func softmax(_ v: UnsafeMutablePointer<Float>, units: Int, width: Int) {
+        var largest = -Float.infinity
+        for k in 0..<units { largest = max(largest, v[k]) }
+        var total = Vec()
+        var j = 0
+        while j < width {
+            var e = vexp(load(v + j) - splat(largest))
+            for lane in 0..<lanes where j + lane >= units { e[lane] = 0 }
+            store(e, v + j)
+            total += e
+            j += lanes
+        }
+        let inverse = splat(1 / horizontalSum(total))
+        j = 0
+        while j < width {
+            store(load(v + j) * inverse, v + j)
+            j += lanes
+        }
+    }
+
+    /// dL/dz from dL/dy and y (with `throughActivation` false, dL/dz = dL/dy:
+    /// a loss on logits).
+    public static func denseBackward(count: Int, width: Int, activation: Int, throughActivation: Bool,
+                                     outputGradient dy: UnsafePointer<Float>, outputGradientStride: Int,
+                                     output y: UnsafePointer<Float>, outputStride: Int,
+                                     gradient dz: UnsafeMutablePointer<Float>, gradientStride: Int) {
+        let kind = throughActivation ? activation : 0
+        for s in 0..<count {
+            let (g, out, d) = (dy + s * outputGradientStride, y + s * outputStride, dz + s * gradientStride)
+            var dot = Float(0)
+            if kind == 4 {
+                var acc = Vec()
+                var j = 0
+                while j < width { acc = fma(acc, load(g + j), load(out + j)); j += lanes }
+                dot = horizontalSum(acc)
+            }
+            var j = 0
+            while j < width {
+                let dv = load(g + j), yv = load(out + j)
+                let result: Vec
+                switch kind {
+                case 1: result = dv.replacing(with: 0, where: yv .<= 0)
+                case 2: result = dv * (splat(1) - yv * yv)
+                case 3: result = dv * yv * (splat(1) - yv)
+                case 4: result = yv * (dv - splat(dot))
+                default: result = dv
+                }
+                store(result, d + j)
+                j += lanes
+            }
+        }
+    }
+}
