@@ -82,6 +82,13 @@ const char *recur_last_error(void);
  */
 const char *recur_status_string(recur_status status);
 
+/* The kernels this process uses: "avx512", "avx2", "sse2" (the best level
+ * the CPU supports, or the one the RECUR_CPU environment variable names
+ * when the CPU supports it) or "reference" (RECUR_CPU=reference: plain
+ * loops). Static storage: never free it.
+ */
+const char *recur_cpu_kernels(void);
+
 /* ---- Models -------------------------------------------------------------- */
 
 /* Loads a model from a JSON file (model format v1).

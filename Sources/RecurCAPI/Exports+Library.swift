@@ -45,3 +45,19 @@ public func recur_status_string(_ status: Status) -> UnsafePointer<CChar>? {
 
 /// The version as a C string, made once and kept for the process's life.
 nonisolated(unsafe) private let versionText: UnsafeMutablePointer<CChar> = strdup(RecurVersion.string)
+
+/// The kernels this process uses: "avx512", "avx2", "sse2" (the best level
+/// the CPU supports, or the one the RECUR_CPU environment variable names
+/// when the CPU supports it) or "reference" (RECUR_CPU=reference: plain
+/// loops). Static storage: never free it.
+@_cdecl("recur_cpu_kernels")
+public func recur_cpu_kernels() -> UnsafePointer<CChar>? {
+    let text: StaticString
+    switch KernelSet.active.name {
+    case "avx512": text = "avx512"
+    case "avx2": text = "avx2"
+    case "sse2": text = "sse2"
+    default: text = "reference"
+    }
+    return UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)
+}

@@ -202,6 +202,7 @@ extension FastKernels {
             if activation == 4 { softmax(v, units: units, width: width) }
             // Padding lanes stay zero (softmax and the next layer rely on it).
             for k in units..<width { v[k] = 0 }
+            if let record { for k in units..<width { record[s * recordStride + k] = 0 } }
         }
     }
 

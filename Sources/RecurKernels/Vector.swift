@@ -22,6 +22,89 @@ typealias IntVec = SIMD4<Int32>
 /// Floats per vector at this level.
 let lanes = Vec.scalarCount
 
+/// Weights are stored in panels of this many outputs (see Projection.swift);
+/// a panel's k-th row is one contiguous run of 32 floats (16 in a last,
+/// half panel). Must match RecurCore's `panelWidth`.
+let panelWidth = 32
+
+/// 32 floats as whole vectors of this level (LLVM's own 32-wide vectors
+/// compile to slow code here). `HalfPanel` is the same for 16 floats.
+struct Panel {
+    #if RECUR_AVX512
+    var v0 = Vec(), v1 = Vec()
+    #elseif RECUR_AVX2
+    var v0 = Vec(), v1 = Vec(), v2 = Vec(), v3 = Vec()
+    #else
+    var v0 = Vec(), v1 = Vec(), v2 = Vec(), v3 = Vec(), v4 = Vec(), v5 = Vec(), v6 = Vec(), v7 = Vec()
+    #endif
+
+    /// self += b * (32 floats at p), one FMA per lane.
+    @inline(__always)
+    mutating func add(_ b: Vec, times p: UnsafePointer<Float>) {
+        v0 = fma(v0, b, load(p)); v1 = fma(v1, b, load(p + lanes))
+        #if !RECUR_AVX512
+        v2 = fma(v2, b, load(p + 2 * lanes)); v3 = fma(v3, b, load(p + 3 * lanes))
+        #endif
+        #if !RECUR_AVX512 && !RECUR_AVX2
+        v4 = fma(v4, b, load(p + 4 * lanes)); v5 = fma(v5, b, load(p + 5 * lanes))
+        v6 = fma(v6, b, load(p + 6 * lanes)); v7 = fma(v7, b, load(p + 7 * lanes))
+        #endif
+    }
+
+    /// Writes (32 floats at p) + self to p when `accumulate`, else self.
+    @inline(__always)
+    func store(_ p: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+        @inline(__always) func put(_ v: Vec, _ q: UnsafeMutablePointer<Float>) {
+            RecurKernelsStore(accumulate ? load(UnsafePointer(q)) + v : v, q)
+        }
+        put(v0, p); put(v1, p + lanes)
+        #if !RECUR_AVX512
+        put(v2, p + 2 * lanes); put(v3, p + 3 * lanes)
+        #endif
+        #if !RECUR_AVX512 && !RECUR_AVX2
+        put(v4, p + 4 * lanes); put(v5, p + 5 * lanes); put(v6, p + 6 * lanes); put(v7, p + 7 * lanes)
+        #endif
+    }
+}
+
+struct HalfPanel {
+    #if RECUR_AVX512
+    var v0 = Vec()
+    #elseif RECUR_AVX2
+    var v0 = Vec(), v1 = Vec()
+    #else
+    var v0 = Vec(), v1 = Vec(), v2 = Vec(), v3 = Vec()
+    #endif
+
+    @inline(__always)
+    mutating func add(_ b: Vec, times p: UnsafePointer<Float>) {
+        v0 = fma(v0, b, load(p))
+        #if !RECUR_AVX512
+        v1 = fma(v1, b, load(p + lanes))
+        #endif
+        #if !RECUR_AVX512 && !RECUR_AVX2
+        v2 = fma(v2, b, load(p + 2 * lanes)); v3 = fma(v3, b, load(p + 3 * lanes))
+        #endif
+    }
+
+    @inline(__always)
+    func store(_ p: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+        @inline(__always) func put(_ v: Vec, _ q: UnsafeMutablePointer<Float>) {
+            RecurKernelsStore(accumulate ? load(UnsafePointer(q)) + v : v, q)
+        }
+        put(v0, p)
+        #if !RECUR_AVX512
+        put(v1, p + lanes)
+        #endif
+        #if !RECUR_AVX512 && !RECUR_AVX2
+        put(v2, p + 2 * lanes); put(v3, p + 3 * lanes)
+        #endif
+    }
+}
+
+@inline(__always)
+func RecurKernelsStore(_ v: Vec, _ p: UnsafeMutablePointer<Float>) { store(v, p) }
+
 /// acc + a * b: fused (one rounding) where the level has FMA; without FMA a
 /// fused product would be a libm call per lane, so SSE2 multiplies and adds.
 @inline(__always)

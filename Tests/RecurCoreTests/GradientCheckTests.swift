@@ -154,8 +154,17 @@ final class GradientCheckTests: XCTestCase {
     /// Checks every gradient element of a small model against finite differences.
     private func check(_ layers: String, config configText: String, input: Int = 3, batch: Int = 2, steps: Int = 4,
                        seed: Int = 1, stateful: Bool = false, labels useLabels: Bool = false, file: StaticString = #filePath, line: UInt = #line) throws {
+        for kernels in [KernelSet.reference, .active] {
+            try check(layers, config: configText, input: input, batch: batch, steps: steps, seed: seed, stateful: stateful,
+                      labels: useLabels, kernels: kernels, file: file, line: line)
+        }
+    }
+
+    private func check(_ layers: String, config configText: String, input: Int, batch: Int, steps: Int,
+                       seed: Int, stateful: Bool, labels useLabels: Bool, kernels: KernelSet,
+                       file: StaticString, line: UInt) throws {
         let model = try Model.load(jsonText: document(layers, input: input, seed: seed))
-        let trainer = try Trainer(model: model, configText: configText)
+        let trainer = try Trainer(model: model, configText: configText, kernels: kernels)
         let config = trainer.config
         let outputs = model.outputSize
         var random = SplitMix64(seed: UInt64(seed) + 100)
@@ -211,7 +220,7 @@ final class GradientCheckTests: XCTestCase {
                     reference.layers[index].tensors[slot.name]![element] = original
                     let numeric = frozen ? 0 : (up - down) / (2 * h)
                     XCTAssertEqual(Double(analytic[element]), numeric, accuracy: 2e-5 + 2e-3 * abs(numeric),
-                                   "layers[\(index)].\(slot.name)[\(element)] with \(configText)", file: file, line: line)
+                                   "layers[\(index)].\(slot.name)[\(element)] with \(configText) [\(kernels.name)]", file: file, line: line)
                     checked += 1
                 }
             }

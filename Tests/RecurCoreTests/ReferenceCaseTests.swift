@@ -1,9 +1,13 @@
 // Every reference case in ../shared/testdata: outputs and final states
 // match PyTorch within the README's tolerances, and a stream's floats do not
 // depend on how it is called (one run, step by step, split runs, alone or in
-// a batch): bit-identical.
+// a batch): bit-identical. Everything runs at every kernel level this CPU
+// supports, and with the reference kernels.
 import XCTest
 @testable import RecurCore
+
+/// The reference kernels and every fast level this CPU can run.
+let allKernelSets: [KernelSet] = [.reference] + KernelSet.supported
 
 final class ReferenceCaseTests: XCTestCase {
     func testThereAreReferenceCases() throws {
@@ -11,25 +15,25 @@ final class ReferenceCaseTests: XCTestCase {
     }
 
     func testEveryCaseAsOneRun() throws {
-        for file in try TestData.caseFiles() {
+        for kernels in allKernelSets { for file in try TestData.caseFiles() {
             let reference = try ReferenceCase(file)
             let model = try reference.loadModel()
-            let state = try State(model: model, batch: reference.batch)
+            let state = try State(model: model, batch: reference.batch, kernels: kernels)
             let output = try state.run(reference.input, steps: reference.steps)
-            assertClose(output, reference.output, "\(reference.name) output")
+            assertClose(output, reference.output, "\(reference.name) output [\(kernels.name)]")
             assertClose(state.values, reference.finalState, "\(reference.name) final state")
-        }
+        } }
     }
 
     func testStepByStepIsBitIdenticalToOneRun() throws {
-        for file in try TestData.caseFiles() {
+        for kernels in allKernelSets { for file in try TestData.caseFiles() {
             let reference = try ReferenceCase(file)
             let model = try reference.loadModel()
             let (b, t, i, o) = (reference.batch, reference.steps, model.inputSize, model.outputSize)
-            let whole = try State(model: model, batch: b)
+            let whole = try State(model: model, batch: b, kernels: kernels)
             let runOutput = try whole.run(reference.input, steps: t)
 
-            let stepped = try State(model: model, batch: b)
+            let stepped = try State(model: model, batch: b, kernels: kernels)
             var stepOutput = [Float](repeating: .nan, count: b * t * o)
             for step in 0..<t {
                 var x: [Float] = []
@@ -44,7 +48,7 @@ final class ReferenceCaseTests: XCTestCase {
 
             // Two runs that continue each other.
             let split = max(1, t / 2)
-            let halves = try State(model: model, batch: b)
+            let halves = try State(model: model, batch: b, kernels: kernels)
             var first: [Float] = [], second: [Float] = []
             for stream in 0..<b {
                 first += reference.input[stream * t * i ..< (stream * t + split) * i]
@@ -58,18 +62,18 @@ final class ReferenceCaseTests: XCTestCase {
                 if t > split { joined += y2[stream * (t - split) * o ..< (stream + 1) * (t - split) * o] }
             }
             XCTAssertEqual(bits(joined), bits(runOutput), "\(reference.name): two runs vs one")
-        }
+        } }
     }
 
     func testAStreamAloneEqualsItsSliceOfTheBatch() throws {
-        for file in try TestData.caseFiles() {
+        for kernels in allKernelSets { for file in try TestData.caseFiles() {
             let reference = try ReferenceCase(file)
             let model = try reference.loadModel()
             let (b, t, i, o) = (reference.batch, reference.steps, model.inputSize, model.outputSize)
-            let batched = try State(model: model, batch: b)
+            let batched = try State(model: model, batch: b, kernels: kernels)
             let all = try batched.run(reference.input, steps: t)
             for stream in 0..<b {
-                let alone = try State(model: model, batch: 1)
+                let alone = try State(model: model, batch: 1, kernels: kernels)
                 let y = try alone.run(Array(reference.input[stream * t * i ..< (stream + 1) * t * i]), steps: t)
                 XCTAssertEqual(bits(y), bits(Array(all[stream * t * o ..< (stream + 1) * t * o])),
                                "\(reference.name): stream \(stream) alone vs in the batch")
@@ -77,22 +81,22 @@ final class ReferenceCaseTests: XCTestCase {
                 XCTAssertEqual(bits(alone.values), bits(Array(batched.values[stream * size ..< (stream + 1) * size])))
             }
             // The same stream repeated in a bigger batch, next to other streams.
-            let wide = try State(model: model, batch: b + 3)
+            let wide = try State(model: model, batch: b + 3, kernels: kernels)
             var input = reference.input
             for extra in 0..<3 { input += reference.input[(extra % b) * t * i ..< (extra % b + 1) * t * i] }
             let y = try wide.run(input, steps: t)
             XCTAssertEqual(bits(Array(y[0 ..< b * t * o])), bits(all), "\(reference.name): batch of \(b + 3)")
-        }
+        } }
     }
 
     func testResetThenRunReproducesTheReference() throws {
-        for file in try TestData.caseFiles() {
+        for kernels in allKernelSets { for file in try TestData.caseFiles() {
             let reference = try ReferenceCase(file)
-            let state = try State(model: try reference.loadModel(), batch: reference.batch)
+            let state = try State(model: try reference.loadModel(), batch: reference.batch, kernels: kernels)
             _ = try state.run(reference.input, steps: reference.steps)
             state.reset()
             XCTAssertTrue(state.values.allSatisfy { $0 == 0 })
             assertClose(try state.run(reference.input, steps: reference.steps), reference.output, "\(reference.name) after reset")
-        }
+        } }
     }
 }

@@ -35,8 +35,8 @@ struct TrainingCase {
         try TestData.caseFiles().compactMap { try TrainingCase(ReferenceCase($0)) }
     }
 
-    func makeTrainer(_ model: Model) throws -> Trainer {
-        try configJSON.withUnsafeBytes { try Trainer(model: model, configJSON: $0) }
+    func makeTrainer(_ model: Model, kernels: KernelSet = .active) throws -> Trainer {
+        try configJSON.withUnsafeBytes { try Trainer(model: model, configJSON: $0, kernels: kernels) }
     }
 
     func step(_ trainer: Trainer) throws -> Float {
@@ -66,13 +66,13 @@ final class TrainingReferenceTests: XCTestCase {
     func testEveryTrainingCase() throws {
         var comparedGradients = 0, comparedLosses = 0
         defer {
-            XCTAssertGreaterThanOrEqual(comparedGradients, 20)
-            XCTAssertGreaterThanOrEqual(comparedLosses, 17)
+            XCTAssertGreaterThanOrEqual(comparedGradients, 20 * allKernelSets.count)
+            XCTAssertGreaterThanOrEqual(comparedLosses, 17 * allKernelSets.count)
         }
-        for training in try TrainingCase.all() {
-            let name = training.reference.name
+        for kernels in allKernelSets { for training in try TrainingCase.all() {
+            let name = "\(training.reference.name) [\(kernels.name)]"
             let model = try training.reference.loadModel()
-            let trainer = try training.makeTrainer(model)
+            let trainer = try training.makeTrainer(model, kernels: kernels)
             for step in 0..<training.steps {
                 let loss = try training.step(trainer)
                 assertCloseRelative(loss, training.losses[step], "\(name) loss \(step)")
@@ -96,7 +96,7 @@ final class TrainingReferenceTests: XCTestCase {
                                 "\(name) updated layers[\(index)].\(slot.name)")
                 }
             }
-        }
+        } }
     }
 
     func testFrozenLayersDoNotChange() throws {

@@ -5,34 +5,34 @@
 import Glibc
 
 enum ReferenceKernels {
-    /// out[i][r] = sum over k < depth of x[i][k] * w[k][r] (w is k-major,
-    /// `width` floats per row).
+    /// out[i][r] = sum over k < depth of x[i][k] * W[k][r] (W in the panel
+    /// layout, see `panelIndex`).
     static func project(count: Int, depth: Int, width: Int, weights w: UnsafePointer<Float>,
                         input x: UnsafePointer<Float>, inputStride: Int,
                         output out: UnsafeMutablePointer<Float>, outputStride: Int) {
         for i in 0..<count {
             for r in 0..<width {
                 var sum: Float = 0
-                for k in 0..<depth { sum += x[i * inputStride + k] * w[k * width + r] }
+                for k in 0..<depth { sum += x[i * inputStride + k] * w[panelIndex(input: k, output: r, depth: depth, width: width)] }
                 out[i * outputStride + r] = sum
             }
         }
     }
 
-    /// out[i][k] (+)= sum over r < width of w[k][r] * d[i][r].
+    /// out[i][k] (+)= sum over r < width of W[k][r] * d[i][r].
     static func projectBackward(count: Int, depth: Int, width: Int, weights w: UnsafePointer<Float>,
                                 gradient d: UnsafePointer<Float>, gradientStride: Int,
                                 output out: UnsafeMutablePointer<Float>, outputStride: Int, accumulate: Bool) {
         for i in 0..<count {
             for k in 0..<depth {
                 var sum: Float = 0
-                for r in 0..<width { sum += w[k * width + r] * d[i * gradientStride + r] }
+                for r in 0..<width { sum += w[panelIndex(input: k, output: r, depth: depth, width: width)] * d[i * gradientStride + r] }
                 out[i * outputStride + k] = accumulate ? out[i * outputStride + k] + sum : sum
             }
         }
     }
 
-    /// g[k][r] += sum over i < count of x[i][k] * d[i][r].
+    /// W[k][r] += sum over i < count of x[i][k] * d[i][r].
     static func accumulateWeightGradient(count: Int, depth: Int, width: Int,
                                          input x: UnsafePointer<Float>, inputStride: Int,
                                          gradient d: UnsafePointer<Float>, gradientStride: Int,
@@ -41,7 +41,7 @@ enum ReferenceKernels {
             for r in 0..<width {
                 var sum: Float = 0
                 for i in 0..<count { sum += x[i * inputStride + k] * d[i * gradientStride + r] }
-                g[k * width + r] += sum
+                g[panelIndex(input: k, output: r, depth: depth, width: width)] += sum
             }
         }
     }

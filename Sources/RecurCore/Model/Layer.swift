@@ -37,20 +37,34 @@ let padding = 16
 @inline(__always)
 func padded(_ size: Int) -> Int { (size + padding - 1) / padding * padding }
 
+/// Weight blocks are stored in panels of this many outputs (see
+/// Sources/RecurKernels/Projection.swift; the kernels use the same number).
+let panelWidth = 32
+
+/// Where weight (input k, output r) of a [depth inputs, width outputs] block
+/// is, in the panel layout: panel r / 32 holds, input after input, runs of
+/// 32 outputs (16 in a last half panel).
+@inline(__always)
+func panelIndex(input k: Int, output r: Int, depth: Int, width: Int) -> Int {
+    let panel = r / panelWidth
+    let runLength = min(panelWidth, width - panel * panelWidth)
+    return panel * panelWidth * depth + k * runLength + r % panelWidth
+}
+
 /// Where one of a layer's tensors lives in the model's parameter buffer.
 ///
-/// Element (row, column) of a [rows, columns] tensor — a vector is one
-/// column — is at `offset + column·columnStep + (row / blockRows)·blockStep
-/// + row % blockRows`: weights are stored k-major (a column of the format's
-/// matrix is a contiguous row of the buffer), and each gate block of rows
-/// starts on a padded boundary.
+/// Row `row` of a tensor (an output of the layer) sits at padded output
+/// `(row / blockRows)·blockStep + row % blockRows`: each gate block starts on
+/// a padded boundary. A vector (bias) is stored plainly by padded output; a
+/// matrix [outputs, inputs] in the panel layout of a block `width` wide.
 public struct TensorSlot: Sendable {
     /// The tensor's key in the format: `weight_ih`, `bias`, ...
     public let name: String
     /// The shape as written in the format: [rows, columns] or [length].
     public let shape: [Int]
     let offset: Int
-    let columnStep: Int
+    /// The padded width of the block (matrices).
+    let width: Int
     let blockRows: Int
     let blockStep: Int
 
@@ -61,7 +75,9 @@ public struct TensorSlot: Sendable {
     /// Parameter-buffer index of element (row, column).
     @inline(__always)
     func index(row: Int, column: Int) -> Int {
-        offset + column * columnStep + (row / blockRows) * blockStep + row % blockRows
+        let output = (row / blockRows) * blockStep + row % blockRows
+        return shape.count == 1 ? offset + output
+            : offset + panelIndex(input: column, output: output, depth: columns, width: width)
     }
 
     /// Parameter-buffer index of element `i` in row-major order.
@@ -72,11 +88,11 @@ public struct TensorSlot: Sendable {
 /// One layer of a model: its architecture and where its parameters are.
 ///
 /// Layout in the parameter buffer (all offsets multiples of 16 floats):
-///   W_ih^T   inputSize rows of `width` floats   (row k: input k's weights
-///   W_hh^T   outputSize rows of `width` floats   for every gate output)
+///   W_ih     inputSize x width floats, in panels (see `panelIndex`)
+///   W_hh     outputSize x width floats, in panels
 ///   bias_ih  `width` floats, bias_hh `width` floats (when present)
 /// where `width` = gates · paddedOutput, each gate block padded to 16. A
-/// dense layer has W^T and bias only. Padding is zero and stays zero.
+/// dense layer has W and bias only. Padding is zero and stays zero.
 public struct Layer: Sendable {
     public let kind: LayerKind
     public let inputSize: Int
@@ -140,12 +156,12 @@ public struct Layer: Sendable {
         var tensors: [TensorSlot] = []
         var next = offset
         func matrix(_ name: String, columns: Int) {
-            tensors.append(TensorSlot(name: name, shape: [rows, columns], offset: next, columnStep: width,
+            tensors.append(TensorSlot(name: name, shape: [rows, columns], offset: next, width: width,
                                       blockRows: gateRows, blockStep: gateStep))
             next += columns * width
         }
         func vector(_ name: String) -> Int {
-            tensors.append(TensorSlot(name: name, shape: [rows], offset: next, columnStep: 0,
+            tensors.append(TensorSlot(name: name, shape: [rows], offset: next, width: width,
                                       blockRows: gateRows, blockStep: gateStep))
             next += width
             return next - width

@@ -1,0 +1,99 @@
+"""State: inference state for `batch` independent streams of one model (recur_state)."""
+
+import ctypes
+
+from . import _arrays
+from ._ffi import StatePointer, lib
+from ._handle import Handle
+from .errors import check
+
+
+class State(Handle):
+    """Runs a model over `batch` streams. Make one with model.state(batch).
+
+    Arrays are float32, batch first: step takes x (batch, input_size) and
+    returns (batch, output_size); run takes xs (batch, steps, input_size) and
+    returns (batch, steps, output_size). With batch 1, step also takes (input_size,)
+    and run (steps, input_size), and the result drops the batch axis too.
+    Other dtypes and layouts are converted once; outputs are new arrays unless
+    `out=` gives a float32 C-contiguous array of the right shape.
+
+    The state keeps its model alive: closing the model first is fine. A state
+    is used by one thread at a time; many states may share one model.
+    """
+
+    _free_function = "recur_state_free"
+
+    def __init__(self, model, batch=1):
+        batch = _arrays.index(batch, "batch")
+        pointer = StatePointer()
+        check(lib.recur_state_create(model._handle(), batch, ctypes.byref(pointer)))
+        super().__init__(pointer)
+        self.model = model  # the library keeps the model alive too; this keeps the Python object
+        self.batch = batch
+        self.input_size = model.input_size
+        self.output_size = model.output_size
+        self.size = lib.recur_state_size(pointer)  # floats of state per stream
+
+    def step(self, x, out=None):
+        """Advances every stream by one step: x (batch, input_size) -> (batch, output_size)."""
+        handle = self._handle()
+        x = _arrays.as_array(x, "x")
+        if x.ndim == 1 and self.batch == 1:
+            expected, out_shape = (self.input_size,), (self.output_size,)
+        else:
+            expected, out_shape = (self.batch, self.input_size), (self.batch, self.output_size)
+        alternative = f" (or ({self.input_size},) for batch 1)" if self.batch == 1 else ""
+        _arrays.check_shape(x, expected, "x", alternative)
+        x = _arrays.float32(x)
+        y = _arrays.output(out, out_shape)
+        check(lib.recur_state_step(handle, _arrays.float_pointer(x), _arrays.float_pointer(y)))
+        return y
+
+    def run(self, xs, out=None):
+        """Advances every stream by `steps` steps, continuing from the state:
+        xs (batch, steps, input_size) -> (batch, steps, output_size)."""
+        handle = self._handle()
+        xs = _arrays.as_array(xs, "xs")
+        if xs.ndim == 2 and self.batch == 1:
+            steps = xs.shape[0]
+            expected, out_shape = (steps, self.input_size), (steps, self.output_size)
+        else:
+            steps = xs.shape[1] if xs.ndim == 3 else "steps"
+            expected = (self.batch, steps, self.input_size)
+            out_shape = (self.batch, steps, self.output_size)
+        alternative = f" (or (steps, {self.input_size}) for batch 1)" if self.batch == 1 else ""
+        _arrays.check_shape(xs, expected, "xs", alternative)
+        xs = _arrays.float32(xs)
+        ys = _arrays.output(out, out_shape)
+        check(lib.recur_state_run(handle, _arrays.float_pointer(xs), steps, _arrays.float_pointer(ys)))
+        return ys
+
+    def reset(self):
+        """Sets every stream's state to zero."""
+        check(lib.recur_state_reset(self._handle()))
+
+    def reset_stream(self, stream):
+        """Sets one stream's state to zero; the others are untouched."""
+        handle = self._handle()
+        check(lib.recur_state_reset_stream(handle, _arrays.index(stream, "stream")))
+
+    def get(self):
+        """A copy of the state, shape (batch, size), in the layout of docs/model-format.md."""
+        handle = self._handle()
+        out = _arrays.output(None, (self.batch, self.size))
+        check(lib.recur_state_get(handle, _arrays.float_pointer(out), out.size))
+        return out
+
+    def set(self, values):
+        """Replaces the state with `values` of shape (batch, size) ((size,) for batch 1)."""
+        handle = self._handle()
+        values = _arrays.as_array(values, "values")
+        expected = (self.size,) if values.ndim == 1 and self.batch == 1 else (self.batch, self.size)
+        _arrays.check_shape(values, expected, "values")
+        values = _arrays.float32(values)
+        check(lib.recur_state_set(handle, _arrays.float_pointer(values), values.size))
+
+    def __repr__(self):
+        closed = " (closed)" if self.closed else ""
+        return f"<recur.State batch={self.batch} size={self.size}{closed}>"

@@ -1,0 +1,113 @@
+"""Trainer: fine-tunes a model in place by backpropagation through time (recur_trainer)."""
+
+import ctypes
+import json
+
+import numpy as np
+
+from . import _arrays
+from ._ffi import TrainerPointer, lib
+from ._handle import Handle
+from ._model import tensor_shape
+from .errors import InvalidArgumentError, ShapeError, check
+
+
+class Trainer(Handle):
+    """Fine-tunes its model in place. Make one with model.trainer(config).
+
+    config is a dict (or JSON text, or None for the defaults) as in
+    docs/c-api.md: loss, targets ("sequence" | "last"), optimizer,
+    clip_gradient_norm, freeze, stateful.
+
+    xs is (batch, steps, input_size), or (steps, input_size) for one sequence.
+    targets is (batch, steps, output_size) for "targets": "sequence" and
+    (batch, output_size) for "last" (without the batch axis when xs has none);
+    labels the same without the output axis.
+
+    The trainer keeps its model alive. While a step runs, no state may run on
+    the model: serve from model.clone() meanwhile.
+    """
+
+    _free_function = "recur_trainer_free"
+
+    def __init__(self, model, config=None):
+        if config is None or isinstance(config, (str, bytes)):
+            text = config.encode() if isinstance(config, str) else config
+        else:
+            try:
+                text = json.dumps(config).encode()
+            except (TypeError, ValueError) as error:
+                raise InvalidArgumentError(f"config cannot be written as JSON: {error}") from None
+        pointer = TrainerPointer()
+        check(lib.recur_trainer_create(model._handle(), text, ctypes.byref(pointer)))
+        super().__init__(pointer)
+        self.model = model
+        self.config = json.loads(text) if text else {}
+        self._last_only = self.config.get("targets", "sequence") == "last"
+        self._input_size = model.input_size
+        self._output_size = model.output_size
+        self._layers = model.layers
+
+    def step(self, xs, targets):
+        """One training step on float targets; returns the loss before the update."""
+        handle = self._handle()
+        xs, batch, steps, unbatched = self._inputs(xs)
+        expected = self._target_shape(batch, steps, unbatched) + (self._output_size,)
+        targets = _arrays.as_array(targets, "targets")
+        _arrays.check_shape(targets, expected, "targets")
+        targets = _arrays.float32(targets)
+        loss = ctypes.c_float()
+        check(lib.recur_trainer_step(handle, _arrays.float_pointer(xs), batch, steps,
+                                     _arrays.float_pointer(targets), ctypes.byref(loss)))
+        return loss.value
+
+    def step_labels(self, xs, labels):
+        """One training step on integer class labels ("loss": "cross_entropy"); returns the loss."""
+        handle = self._handle()
+        xs, batch, steps, unbatched = self._inputs(xs)
+        labels = _arrays.as_array(labels, "labels")
+        _arrays.check_shape(labels, self._target_shape(batch, steps, unbatched), "labels")
+        labels = _arrays.int32_labels(labels, "labels")
+        loss = ctypes.c_float()
+        check(lib.recur_trainer_step_labels(handle, _arrays.float_pointer(xs), batch, steps,
+                                            _arrays.int32_pointer(labels), ctypes.byref(loss)))
+        return loss.value
+
+    @property
+    def last_gradient_norm(self):
+        """Global L2 norm of the last step's gradient, before clipping (0 before any step)."""
+        return lib.recur_trainer_last_gradient_norm(self._handle())
+
+    def gradient(self, layer, name):
+        """The last step's gradient of tensor `name` of layer `layer` (zeros when frozen)."""
+        handle = self._handle()
+        shape = tensor_shape(self._layers, layer, name)
+        out = np.empty(shape, dtype=np.float32)
+        check(lib.recur_trainer_get_gradient(handle, layer, name.encode(), _arrays.float_pointer(out), out.size))
+        return out
+
+    def reset_state(self):
+        """Stateful trainers: forget the carried state (the next step starts from zeros)."""
+        check(lib.recur_trainer_reset_state(self._handle()))
+
+    def _inputs(self, xs):
+        xs = _arrays.as_array(xs, "xs")
+        unbatched = xs.ndim == 2
+        if unbatched:
+            xs = xs[np.newaxis]
+        if xs.ndim != 3 or xs.shape[2] != self._input_size:
+            raise _shape_error("xs", f"(batch, steps, {self._input_size}) or (steps, {self._input_size})",
+                               xs[0].shape if unbatched else xs.shape)
+        return _arrays.float32(xs), xs.shape[0], xs.shape[1], unbatched
+
+    def _target_shape(self, batch, steps, unbatched):
+        shape = () if self._last_only else (steps,)
+        return shape if unbatched else (batch,) + shape
+
+    def __repr__(self):
+        closed = " (closed)" if self.closed else ""
+        return f"<recur.Trainer {json.dumps(self.config)}{closed}>"
+
+
+def _shape_error(what, expected, got):
+    return ShapeError(f"{what} must have shape {expected}, got {_arrays.format_shape(got)}")

@@ -1,0 +1,256 @@
+"""recur.convert.from_torch_state_dict (numpy, never skipped) and from_torch (real torch modules)."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import recur
+from recur.convert import from_torch, from_torch_state_dict
+
+import reference_numpy
+from conftest import ROOT, assert_close, torch_available
+
+needs_torch = pytest.mark.skipif(not torch_available(), reason="torch is not installed")
+RNG = np.random.default_rng(7)
+
+
+def random(*shape):
+    return RNG.uniform(-0.6, 0.6, shape).astype(np.float32)
+
+
+def lstm_state_dict(prefix, input_size, hidden, layers, bias=True):
+    state = {}
+    for k in range(layers):
+        inputs = input_size if k == 0 else hidden
+        state[f"{prefix}weight_ih_l{k}"] = random(4 * hidden, inputs)
+        state[f"{prefix}weight_hh_l{k}"] = random(4 * hidden, hidden)
+        if bias:
+            state[f"{prefix}bias_ih_l{k}"] = random(4 * hidden)
+            state[f"{prefix}bias_hh_l{k}"] = random(4 * hidden)
+    return state
+
+
+def recur_outputs(document, xs):
+    with recur.Model.from_dict(document) as model, model.state(xs.shape[0]) as state:
+        return state.run(xs)
+
+
+def expected_lstm_document(state, prefix, layers, hidden, head=None):
+    """The document written out by hand: torch layer k -> Recur layer k, same tensors."""
+    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    result = [{"type": "lstm", "hidden_size": hidden,
+               "weights": {n: state[f"{prefix}{n}_l{k}"] for n in names if f"{prefix}{n}_l{k}" in state}}
+              for k in range(layers)]
+    if head:
+        result.append(head)
+    return {"layers": result}
+
+
+def test_two_layer_lstm_and_softmax_head_from_a_numpy_state_dict():
+    # input_size == hidden_size: loading layer 0's tensors into layer 1 would not even fail on shapes
+    state = lstm_state_dict("rnn.", 3, 3, 2)
+    state["head.weight"], state["head.bias"] = random(4, 3), random(4)
+    document = from_torch_state_dict(state, [{"type": "lstm", "prefix": "rnn", "num_layers": 2},
+                                             {"type": "dense", "prefix": "head", "activation": "softmax"}])
+    assert [layer["type"] for layer in document["layers"]] == ["lstm", "lstm", "dense"]
+    assert document["input_size"] == 3 and document["metadata"]["converted_from"] == "pytorch"
+    second = document["layers"][1]["weights"]
+    assert np.array_equal(reference_numpy.tensor(second["weight_ih"]), state["rnn.weight_ih_l1"])
+    xs = random(2, 9, 3)
+    head = {"type": "dense", "activation": "softmax",
+            "weights": {"weight": state["head.weight"], "bias": state["head.bias"]}}
+    expected = reference_numpy.run(expected_lstm_document(state, "rnn.", 2, 3, head), xs)
+    assert_close(recur_outputs(document, xs), expected, "outputs")
+
+
+def test_the_rtneural_torch_helper_multi_layer_mistake_changes_the_outputs():
+    """RTNeural's torch_helpers.h loadLSTM/loadGRU read "<prefix>weight_ih_l0" etc. whatever the layer:
+    loading a 2-layer nn.LSTM layer by layer with it puts layer 0's weights into layer 1 (silently when
+    input_size == hidden_size), and python/model_utils_torch.py exports only the _l0 tensors.
+    Recur maps torch layer k to Recur layer k."""
+    state = lstm_state_dict("rnn.", 3, 3, 2)
+    right = from_torch_state_dict(state, [{"type": "lstm", "prefix": "rnn", "num_layers": 2}])
+    as_rtneural = {key.replace("_l1", "_l0_"): value for key, value in state.items()}  # hide layer 1 ...
+    as_rtneural.update({key.replace("_l0", "_l1"): value for key, value in state.items() if "_l0" in key})
+    wrong = from_torch_state_dict(as_rtneural, [{"type": "lstm", "prefix": "rnn", "num_layers": 2}], strict=False)
+    xs = random(1, 12, 3)
+    expected = reference_numpy.run(expected_lstm_document(state, "rnn.", 2, 3), xs)
+    assert_close(recur_outputs(right, xs), expected, "per-layer weights")
+    assert np.abs(recur_outputs(wrong, xs) - expected).max() > 1e-2, "layer 0's weights in layer 1 went unnoticed"
+
+
+def test_strict_refuses_unused_keys_such_as_a_missing_layer():
+    state = lstm_state_dict("rnn.", 3, 3, 2)
+    with pytest.raises(recur.ConversionError, match=r"not used.*rnn\.weight_ih_l1"):
+        from_torch_state_dict(state, [{"type": "lstm", "prefix": "rnn"}])
+    document = from_torch_state_dict(state, [{"type": "lstm", "prefix": "rnn"}], strict=False)
+    assert len(document["layers"]) == 1
+
+
+def test_missing_tensors_are_named():
+    state = lstm_state_dict("rnn.", 3, 3, 1)
+    with pytest.raises(recur.ConversionError, match=r"no 'rnn\.weight_ih_l1'.*rnn\.bias_hh_l0"):
+        from_torch_state_dict(state, [{"type": "lstm", "prefix": "rnn", "num_layers": 2}])
+    with pytest.raises(recur.ConversionError, match=r"no 'encoder\.weight_ih_l0'"):
+        from_torch_state_dict(state, [{"type": "lstm", "prefix": "encoder"}])
+
+
+def test_bidirectional_and_projection_are_refused():
+    state = lstm_state_dict("", 2, 4, 1)
+    reverse = dict(state, weight_ih_l0_reverse=random(16, 2))
+    with pytest.raises(recur.ConversionError, match="bidirectional"):
+        from_torch_state_dict(reverse, [{"type": "lstm", "prefix": ""}])
+    projected = dict(state, weight_hr_l0=random(2, 4))
+    with pytest.raises(recur.ConversionError, match="proj_size"):
+        from_torch_state_dict(projected, [{"type": "lstm"}])
+
+
+def test_architecture_typos_are_refused():
+    state = lstm_state_dict("", 2, 4, 1)
+    with pytest.raises(recur.ConversionError, match="num_layer"):
+        from_torch_state_dict(state, [{"type": "lstm", "num_layer": 1}])
+    with pytest.raises(recur.ConversionError, match="unknown type 'transformer'"):
+        from_torch_state_dict(state, [{"type": "transformer"}])
+    with pytest.raises(recur.ConversionError, match="activation 'gelu'"):
+        from_torch_state_dict({"weight": random(2, 2)}, [{"type": "linear", "activation": "gelu"}])
+    with pytest.raises(recur.ConversionError, match="does not look|weight_hh"):
+        from_torch_state_dict(state, [{"type": "gru"}])  # LSTM tensors called a GRU
+    with pytest.raises(recur.ConversionError, match="num_layers"):
+        from_torch_state_dict(state, [{"type": "lstm", "num_layers": 0}])
+
+
+def test_relu_rnn_without_biases_and_a_bare_prefix():
+    state = {"weight_ih_l0": random(5, 2), "weight_hh_l0": random(5, 5)}
+    document = from_torch_state_dict(state, [{"type": "rnn", "activation": "relu"}])
+    layer = document["layers"][0]
+    assert layer["activation"] == "relu" and set(layer["weights"]) == {"weight_ih", "weight_hh"}
+    xs = random(3, 6, 2)
+    assert_close(recur_outputs(document, xs), reference_numpy.run(
+        {"layers": [{"type": "rnn", "activation": "relu", "hidden_size": 5,
+                     "weights": {"weight_ih": state["weight_ih_l0"], "weight_hh": state["weight_hh_l0"]}}]}, xs),
+        "relu rnn")
+    with recur.Model.from_dict(document) as model:
+        assert model.parameter_count == 10 + 25
+
+
+def test_sizes_that_do_not_chain_are_refused():
+    state = lstm_state_dict("rnn.", 2, 4, 1)
+    state["head.weight"] = random(1, 5)
+    with pytest.raises(recur.ConversionError, match="takes 5 inputs.*gives 4 outputs"):
+        from_torch_state_dict(state, [{"type": "lstm", "prefix": "rnn"}, {"type": "dense", "prefix": "head"}])
+
+
+# ---- real PyTorch modules -------------------------------------------------------------
+
+
+def torch_outputs(modules, xs, batch_first=True):
+    import torch
+    with torch.no_grad():
+        h = torch.from_numpy(xs if batch_first else np.ascontiguousarray(xs.transpose(1, 0, 2)))
+        for module in modules:
+            h = module(h)
+            if isinstance(h, tuple):
+                h = h[0]
+        h = h.numpy()
+    return h if batch_first else h.transpose(1, 0, 2)
+
+
+@needs_torch
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_multi_layer_recurrent_modules_match_torch(kind, batch_first):
+    import torch
+    torch.manual_seed(3)
+    module = getattr(torch.nn, kind)(4, 6, num_layers=3, batch_first=batch_first)
+    modules = [module.eval(), torch.nn.Linear(6, 2)]
+    document = from_torch(modules)
+    assert len(document["layers"]) == 4
+    xs = random(3, 11, 4)
+    assert_close(recur_outputs(document, xs), torch_outputs(modules, xs, batch_first), f"{kind} outputs")
+
+
+@needs_torch
+def test_relu_rnn_without_bias_matches_torch():
+    import torch
+    torch.manual_seed(4)
+    modules = [torch.nn.RNN(3, 5, num_layers=2, nonlinearity="relu", bias=False, batch_first=True)]
+    document = from_torch(modules)
+    assert all(set(layer["weights"]) == {"weight_ih", "weight_hh"} for layer in document["layers"])
+    assert document["layers"][0]["activation"] == "relu"
+    xs = random(2, 8, 3)
+    assert_close(recur_outputs(document, xs), torch_outputs(modules, xs), "relu rnn outputs")
+
+
+@needs_torch
+def test_sequential_with_linear_and_softmax_matches_torch():
+    import torch
+    torch.manual_seed(5)
+    sequential = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.Tanh(), torch.nn.Linear(8, 4, bias=False),
+                                     torch.nn.Softmax(dim=-1))
+    document = from_torch(sequential)
+    assert [layer["activation"] for layer in document["layers"]] == ["tanh", "softmax"]
+    assert "bias" not in document["layers"][1]["weights"]
+    xs = random(2, 5, 3)
+    assert_close(recur_outputs(document, xs), torch_outputs([sequential], xs), "sequential outputs")
+
+
+@needs_torch
+def test_lstm_with_dropout_then_head_matches_torch_in_eval_mode():
+    import torch
+    torch.manual_seed(6)
+    modules = [torch.nn.LSTM(2, 5, num_layers=2, dropout=0.3, batch_first=True), torch.nn.Dropout(0.1),
+               torch.nn.Linear(5, 1), torch.nn.Sigmoid()]
+    document = from_torch(modules)
+    assert len(document["metadata"]["notes"]) == 2 and "dropout" in document["metadata"]["notes"][0]
+    for module in modules:
+        module.eval()
+    xs = random(2, 7, 2)
+    assert_close(recur_outputs(document, xs), torch_outputs(modules, xs), "outputs")
+
+
+@needs_torch
+def test_the_rtneural_torch_helper_mistake_with_a_real_module():
+    import torch
+    torch.manual_seed(8)
+    lstm = torch.nn.LSTM(4, 4, num_layers=2, batch_first=True)
+    xs = random(1, 10, 4)
+    expected = torch_outputs([lstm], xs)
+    assert_close(recur_outputs(from_torch([lstm]), xs), expected, "from_torch")
+    state = {key: value for key, value in lstm.state_dict().items()}
+    assert_close(recur_outputs(from_torch_state_dict(state, [{"type": "lstm", "num_layers": 2}]), xs),
+                 expected, "from_torch_state_dict with torch tensors")
+    # What torch_helpers.h does when a user loads both layers with the same prefix: _l0 twice.
+    l0_twice = {key.replace("_l0", f"_l{k}"): value for k in (0, 1) for key, value in state.items() if "_l0" in key}
+    wrong = recur_outputs(from_torch_state_dict(l0_twice, [{"type": "lstm", "num_layers": 2}]), xs)
+    assert np.abs(wrong - expected).max() > 1e-2
+
+
+@needs_torch
+def test_unsupported_torch_modules_are_refused():
+    import torch
+    nn = torch.nn
+    with pytest.raises(recur.ConversionError, match="bidirectional"):
+        from_torch([nn.GRU(2, 3, bidirectional=True)])
+    with pytest.raises(recur.ConversionError, match="proj_size"):
+        from_torch([nn.LSTM(2, 4, proj_size=2)])
+    with pytest.raises(recur.ConversionError, match=r"modules\[1\] \(ReLU\).*directly after an nn.Linear"):
+        from_torch([nn.LSTM(2, 4), nn.ReLU()])
+    with pytest.raises(recur.ConversionError, match="dim=-1"):
+        from_torch([nn.Linear(2, 4), nn.Softmax(dim=1)])
+    with pytest.raises(recur.ConversionError, match="Conv1d is not supported"):
+        from_torch([nn.Conv1d(2, 4, 3)])
+    with pytest.raises(recur.ConversionError, match="expected torch modules"):
+        from_torch(["lstm"])
+
+
+def test_the_package_and_the_state_dict_converter_never_import_torch():
+    code = ("import sys, numpy as np, recur\n"
+            "recur.convert.from_torch_state_dict({'weight': np.ones((1, 2))}, [{'type': 'dense'}])\n"
+            "print(sorted(m for m in ('torch', 'keras', 'tensorflow') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT / "bindings" / "python")))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
