@@ -2,7 +2,7 @@
 #
 #   make            release library build/lib/librecur.so + include/recur.h
 #   make demo       the above, then the demo in examples/c (installs json-c if missing)
-#   make test       every test: header checks, Swift tests, C API tests, examples
+#   make test       every test: header checks, Swift tests, C API tests, examples, Python
 #   make header     regenerate include/recur.h from the Swift sources
 #   make clean
 
@@ -19,7 +19,7 @@ CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic
 RPATH      := -Wl,-rpath,$(abspath $(LIBDIR))
 SWIFT_SOURCES := $(shell find Sources -name '*.swift' -o -name '*.h' -o -name '*.modulemap') Package.swift
 
-.PHONY: all lib header demo test test-swift test-c test-header deps clean
+.PHONY: all lib header demo test test-swift test-c test-header test-python deps clean
 
 all: lib
 
@@ -31,7 +31,8 @@ lib: $(LIB) include/recur.h
 $(LIB): $(SWIFT_SOURCES)
 	$(SWIFT) build -c release --product recur
 	@mkdir -p $(LIBDIR)
-	cp "$$($(SWIFT) build -c release --show-bin-path)/librecur.so" $(LIB)
+	# Copy then rename: a process that has the old library loaded keeps it intact.
+	cp "$$($(SWIFT) build -c release --show-bin-path)/librecur.so" $(LIB).tmp && mv -f $(LIB).tmp $(LIB)
 
 include/recur.h: $(SWIFT_SOURCES) scripts/generate-header.py
 	$(PYTHON) scripts/generate-header.py
@@ -54,7 +55,7 @@ $(BUILD)/tests/test_trainer: Tests/c/test_trainer.c include/recur.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_STRICT) -Iinclude $< -o $@ -L$(LIBDIR) -lrecur -ljson-c -pthread -lm $(RPATH)
 
-test: test-header test-swift test-c
+test: test-header test-swift test-c test-python
 	@echo "all tests passed"
 
 # The committed header equals a fresh generation, compiles cleanly as C99,
@@ -71,6 +72,11 @@ test-c: $(BUILD)/tests/test_api $(BUILD)/tests/test_trainer $(EXAMPLES)
 	$(BUILD)/tests/test_api $(TESTDATA)
 	$(BUILD)/tests/test_trainer $(TESTDATA)
 	Tests/c/test_examples.sh $(EXAMPLES)
+
+# The Python binding over the built library (torch/keras tests run when those
+# are installed: bindings/python/install_test_extras.sh).
+test-python: lib
+	bindings/python/run_tests.sh
 
 clean:
 	rm -rf $(BUILD) .build
