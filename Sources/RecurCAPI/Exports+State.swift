@@ -121,3 +121,16 @@ public func recur_state_run(_ state: StatePointer?, _ x: UnsafePointer<Float>?, 
                       output: UnsafeMutableBufferPointer(start: try required(y, "y"), count: rows * model.outputSize))
     }
 }
+
+/// Splits the streams of later step/run calls over `threads` threads (opt-in;
+/// 1, the default, starts no thread and takes no lock). Outputs stay
+/// bit-identical to one thread. More threads than streams are not used.
+/// Threads start here and end when the state is freed or set back to 1.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (state NULL, threads 0 or
+/// above 256), RECUR_ERROR_OUT_OF_MEMORY (a thread could not start).
+@_cdecl("recur_state_set_threads")
+public func recur_state_set_threads(_ state: StatePointer?, _ threads: UInt) -> Status {
+    withStatus { () throws(RecurError) in
+        try Handle.unbox(state, as: State.self, "state").setThreads(Int(clamping: threads))
+    }
+}

@@ -124,3 +124,17 @@ private func sizes(_ trainer: Trainer, _ batch: UInt, _ steps: UInt) throws(Recu
     }
     return (batch, steps)
 }
+
+/// Splits the sequences of later trainer steps over `threads` threads
+/// (opt-in; 1, the default, starts no thread). Each thread sums the gradient
+/// of its sequences; the sums are added in thread order, so results are
+/// deterministic for a given thread count (and agree with one thread to
+/// rounding). Threads end when the trainer is freed or set back to 1.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (trainer NULL, threads 0 or
+/// above 256), RECUR_ERROR_OUT_OF_MEMORY.
+@_cdecl("recur_trainer_set_threads")
+public func recur_trainer_set_threads(_ trainer: TrainerPointer?, _ threads: UInt) -> Status {
+    withStatus { () throws(RecurError) in
+        try Handle.unbox(trainer, as: Trainer.self, "trainer").setThreads(Int(clamping: threads))
+    }
+}

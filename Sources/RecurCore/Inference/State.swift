@@ -19,13 +19,33 @@ public final class State {
     let values: FloatBuffer
     /// Time steps per pass over the layers.
     let chunk: Int
-    /// W_ih x of every (stream, step) of a chunk, [batch][chunk][width].
+    /// W_ih x of every (stream, step) of a chunk, [batch][chunk][widest];
+    /// a layer uses `width` floats of each row.
     private let inputProjections: FloatBuffer
-    /// W_hh h of every stream, [batch][width].
+    /// W_hh h of every stream, [batch][widest].
     private let stateProjections: FloatBuffer
+    /// The widest layer's width: per-stream strides do not depend on the
+    /// layer, so threads on different layers never share a row.
+    private let widest: Int
     /// Per layer: its output at every (stream, step) of a chunk,
     /// [batch][chunk][paddedOutput].
     private let outputs: [FloatBuffer]
+    /// Worker threads when more than one thread is asked for; each takes a
+    /// contiguous range of streams (every buffer above is per stream).
+    private var pool: WorkerPool? = nil
+
+    /// Threads a call uses (1 unless `setThreads` asked for more).
+    public var threads: Int { pool?.count ?? 1 }
+
+    /// Splits the streams of every later call over `count` threads (1: no
+    /// threads, the default). Results stay bit-identical: each stream is
+    /// computed the same way on any thread.
+    public func setThreads(_ count: Int) throws(RecurError) {
+        guard count >= 1 && count <= 256 else {
+            throw .invalidArgument("threads is \(count): expected 1 to 256")
+        }
+        pool = count == 1 ? nil : try WorkerPool(count: min(count, batch))
+    }
 
     public init(model: Model, batch: Int, kernels: KernelSet = .active) throws(RecurError) {
         guard batch >= 1 else { throw .invalidArgument("batch is \(batch): a state needs at least one stream") }
@@ -37,6 +57,7 @@ public final class State {
         self.model = model
         self.batch = batch
         self.kernels = kernels
+        self.widest = widest
         // Chunks of up to 64 steps, within about 4 MB of projections.
         chunk = max(1, min(64, (1 << 20) / total))
         values = try FloatBuffer(count: batch * model.paddedStateSize)
@@ -84,7 +105,16 @@ public final class State {
         var start = 0
         while start < steps {
             let count = min(chunk, steps - start)
-            advance(x + start * inputSize, inputStreamStride: steps * inputSize, steps: count)
+            let chunkInput = x + start * inputSize
+            if let pool {
+                let parts = pool.count, batch = self.batch
+                pool.run { part in
+                    self.advance(chunkInput, inputStreamStride: steps * inputSize, steps: count,
+                                 streams: WorkerPool.split(batch, parts, part))
+                }
+            } else {
+                advance(chunkInput, inputStreamStride: steps * inputSize, steps: count, streams: 0..<batch)
+            }
             let last = outputs[outputs.count - 1].base, width = model.layers[model.layers.count - 1].paddedOutput
             for stream in 0..<batch {
                 for t in 0..<count {
@@ -96,9 +126,10 @@ public final class State {
         }
     }
 
-    /// Runs every layer over `steps` (≤ chunk) steps; stream b's input for
-    /// step t is at `x + b·inputStreamStride + t·inputSize`.
-    private func advance(_ x: UnsafePointer<Float>, inputStreamStride: Int, steps: Int) {
+    /// Runs every layer over `steps` (≤ chunk) steps for `streams`; stream
+    /// b's input for step t is at `x + b·inputStreamStride + t·inputSize`.
+    private func advance(_ x: UnsafePointer<Float>, inputStreamStride: Int, steps: Int, streams: Range<Int>) {
+        let first = streams.lowerBound, count = streams.count
         let p = UnsafePointer(model.parameters.base)
         let k = kernels
         let ax = inputProjections.base, ah = stateProjections.base
@@ -116,7 +147,7 @@ public final class State {
             let biasIH = layer.inputBiasOffset.map { p + $0 }, biasHH = layer.recurrentBiasOffset.map { p + $0 }
 
             if layer.kind == .dense {
-                for stream in 0..<batch {
+                for stream in streams {
                     let values = out + stream * chunk * outWidth
                     k.project(steps, layer.inputSize, width, p + layer.inputWeightOffset,
                               input + stream * streamStride, stepStride, values, outWidth)
@@ -124,23 +155,25 @@ public final class State {
                 }
                 continue
             }
-            for stream in 0..<batch {
+            let axStream = chunk * widest
+            for stream in streams {
                 k.project(steps, layer.inputSize, width, p + layer.inputWeightOffset,
-                          input + stream * streamStride, stepStride, ax + stream * chunk * width, width)
+                          input + stream * streamStride, stepStride, ax + stream * axStream, width)
             }
-            let state = values.base + model.paddedStateOffsets[index]
+            let state = values.base + model.paddedStateOffsets[index] + first * stateStride
+            let ahFirst = ah + first * widest
             for t in 0..<steps {
-                k.project(batch, layer.outputSize, width, p + layer.recurrentWeightOffset, state, stateStride, ah, width)
-                let axStep = ax + t * width, outStep = out + t * outWidth
+                k.project(count, layer.outputSize, width, p + layer.recurrentWeightOffset, state, stateStride, ahFirst, widest)
+                let axStep = ax + first * axStream + t * width, outStep = out + first * chunk * outWidth + t * outWidth
                 switch layer.kind {
                 case .lstm:
-                    k.lstmForward(batch, outWidth, axStep, chunk * width, ah, width, biasIH, biasHH,
+                    k.lstmForward(count, outWidth, axStep, axStream, ahFirst, widest, biasIH, biasHH,
                                   state, stateStride, outStep, chunk * outWidth, nil, 0)
                 case .gru:
-                    k.gruForward(batch, outWidth, axStep, chunk * width, ah, width, biasIH, biasHH,
+                    k.gruForward(count, outWidth, axStep, axStream, ahFirst, widest, biasIH, biasHH,
                                  state, stateStride, outStep, chunk * outWidth, nil, 0)
                 default:
-                    k.rnnForward(batch, outWidth, layer.activation == .relu, axStep, chunk * width, ah, width,
+                    k.rnnForward(count, outWidth, layer.activation == .relu, axStep, axStream, ahFirst, widest,
                                  biasIH, biasHH, state, stateStride, outStep, chunk * outWidth)
                 }
             }

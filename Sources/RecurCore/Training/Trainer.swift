@@ -32,6 +32,32 @@ public final class Trainer {
     public private(set) var lastGradientNorm: Float = 0
 
     private var tape: Tape? = nil
+    /// Worker threads and their gradient buffers, when more than one thread
+    /// is asked for.
+    private var pool: WorkerPool? = nil
+    private var threadGradients: [FloatBuffer] = []
+
+    /// Threads a step uses (1 unless `setThreads` asked for more).
+    public var threads: Int { pool?.count ?? 1 }
+
+    /// Splits the sequences of every later step over `count` threads (1: no
+    /// threads, the default). Gradients are then summed per thread and added
+    /// in thread order: deterministic for a given count, but not
+    /// bit-identical to one thread.
+    public func setThreads(_ count: Int) throws(RecurError) {
+        guard count >= 1 && count <= 256 else {
+            throw .invalidArgument("threads is \(count): expected 1 to 256")
+        }
+        if count == 1 {
+            pool = nil
+            threadGradients = []
+            return
+        }
+        var buffers: [FloatBuffer] = []
+        for _ in 1..<count { buffers.append(try FloatBuffer(count: model.parameters.count)) }
+        pool = try WorkerPool(count: count)
+        threadGradients = buffers
+    }
     /// A copy of the parameters and moments taken before each update.
     private var backup: FloatBuffer? = nil
     /// Stateful training: each stream's final state, carried into the next step.
@@ -86,10 +112,30 @@ public final class Trainer {
             tape.state.zero()
         }
 
-        forward(x, tape)
-        let loss = computeLoss(targets, tape)
-        gradients.zero()
-        backward(x, tape)
+        let loss: Double
+        if let pool {
+            // Streams split over threads; each thread sums its own gradient,
+            // and the sums are added in thread order (deterministic for a
+            // given thread count).
+            let parts = pool.count
+            pool.run { part in self.forward(x, tape, streams: WorkerPool.split(batch, parts, part)) }
+            loss = computeLoss(targets, tape)
+            pool.run { part in
+                let buffer = part == 0 ? self.gradients : self.threadGradients[part - 1]
+                buffer.zero()
+                self.backward(x, tape, streams: WorkerPool.split(batch, parts, part), into: buffer)
+            }
+            for buffer in threadGradients {
+                for range in trainableRanges {
+                    for i in range { gradients.base[i] += buffer.base[i] }
+                }
+            }
+        } else {
+            forward(x, tape, streams: 0..<batch)
+            loss = computeLoss(targets, tape)
+            gradients.zero()
+            backward(x, tape, streams: 0..<batch, into: gradients)
+        }
 
         // Check everything before changing anything.
         var sum = 0.0
@@ -127,10 +173,12 @@ public final class Trainer {
         return (UnsafePointer(tape.outputs[index - 1].base + width), (tape.steps + 1) * width, width)
     }
 
-    private func forward(_ x: UnsafePointer<Float>, _ tape: Tape) {
+    private func forward(_ x: UnsafePointer<Float>, _ tape: Tape, streams: Range<Int>) {
         let p = UnsafePointer(model.parameters.base)
         let k = kernels
-        let (batch, steps) = (tape.batch, tape.steps)
+        let steps = tape.steps
+        let first = streams.lowerBound, count = streams.count
+        guard count > 0 else { return }
         let stateStride = model.paddedStateSize
         for (index, layer) in model.layers.enumerated() {
             let input = layerInput(index, x, tape)
@@ -140,7 +188,7 @@ public final class Trainer {
             let biasIH = layer.inputBiasOffset.map { p + $0 }, biasHH = layer.recurrentBiasOffset.map { p + $0 }
 
             if layer.kind == .dense {
-                for stream in 0..<batch {
+                for stream in streams {
                     let values = outputs + stream * outStreamStride + outWidth
                     k.project(steps, layer.inputSize, width, p + layer.inputWeightOffset,
                               input.base + stream * input.streamStride, input.stepStride, values, outWidth)
@@ -150,31 +198,35 @@ public final class Trainer {
                 continue
             }
             let ax = tape.inputProjections.base, ah = tape.stateProjections.base
-            for stream in 0..<batch {
+            let widest = tape.widest, axStream = steps * widest
+            for stream in streams {
                 k.project(steps, layer.inputSize, width, p + layer.inputWeightOffset,
-                          input.base + stream * input.streamStride, input.stepStride, ax + stream * steps * width, width)
+                          input.base + stream * input.streamStride, input.stepStride, ax + stream * axStream, width)
             }
             // Slot 0 of the tape: the initial h (and c, where an LSTM's record keeps c).
             let state = tape.state.base + model.paddedStateOffsets[index]
-            for stream in 0..<batch {
+            for stream in streams {
                 (outputs + stream * outStreamStride).update(from: state + stream * stateStride, count: outWidth)
                 if layer.kind == .lstm {
                     (records + stream * recordStreamStride + 4 * outWidth).update(from: state + stream * stateStride + outWidth, count: outWidth)
                 }
             }
+            let firstState = state + first * stateStride, ahFirst = ah + first * widest
             for t in 0..<steps {
-                k.project(batch, layer.outputSize, width, p + layer.recurrentWeightOffset, state, stateStride, ah, width)
-                let axStep = ax + t * width, outStep = outputs + (t + 1) * outWidth, recordStep = records + (t + 1) * recordSize
+                k.project(count, layer.outputSize, width, p + layer.recurrentWeightOffset, firstState, stateStride, ahFirst, widest)
+                let axStep = ax + first * axStream + t * width
+                let outStep = outputs + first * outStreamStride + (t + 1) * outWidth
+                let recordStep = records + first * recordStreamStride + (t + 1) * recordSize
                 switch layer.kind {
                 case .lstm:
-                    k.lstmForward(batch, outWidth, axStep, steps * width, ah, width, biasIH, biasHH,
-                                  state, stateStride, outStep, outStreamStride, recordStep, recordStreamStride)
+                    k.lstmForward(count, outWidth, axStep, axStream, ahFirst, widest, biasIH, biasHH,
+                                  firstState, stateStride, outStep, outStreamStride, recordStep, recordStreamStride)
                 case .gru:
-                    k.gruForward(batch, outWidth, axStep, steps * width, ah, width, biasIH, biasHH,
-                                 state, stateStride, outStep, outStreamStride, recordStep, recordStreamStride)
+                    k.gruForward(count, outWidth, axStep, axStream, ahFirst, widest, biasIH, biasHH,
+                                 firstState, stateStride, outStep, outStreamStride, recordStep, recordStreamStride)
                 default:
-                    k.rnnForward(batch, outWidth, layer.activation == .relu, axStep, steps * width, ah, width,
-                                 biasIH, biasHH, state, stateStride, outStep, outStreamStride)
+                    k.rnnForward(count, outWidth, layer.activation == .relu, axStep, axStream, ahFirst, widest,
+                                 biasIH, biasHH, firstState, stateStride, outStep, outStreamStride)
                 }
             }
         }
@@ -202,14 +254,16 @@ public final class Trainer {
                                      gradient: { let (b, t) = place($0); return outputGradient.base + (b * steps + t) * padded })
     }
 
-    private func backward(_ x: UnsafePointer<Float>, _ tape: Tape) {
+    private func backward(_ x: UnsafePointer<Float>, _ tape: Tape, streams: Range<Int>, into gradientBuffer: FloatBuffer) {
         let p = UnsafePointer(model.parameters.base)
         let k = kernels
-        let (batch, steps) = (tape.batch, tape.steps)
+        let steps = tape.steps
+        let first = streams.lowerBound, count = streams.count
+        guard count > 0 else { return }
         let last = model.layers.count - 1
         // The lowest layer that trains: below it, no gradient is needed.
         guard let lowest = model.layers.indices.first(where: { !config.frozenLayers.contains($0) }) else { return }
-        let g = gradients.base
+        let g = gradientBuffer.base
         for index in stride(from: last, through: lowest, by: -1) {
             let layer = model.layers[index]
             let trains = !config.frozenLayers.contains(index)
@@ -218,59 +272,65 @@ public final class Trainer {
             let outputs = tape.outputs[index].base, records = tape.records[index].base
             let outStreamStride = (steps + 1) * outWidth, recordStreamStride = (steps + 1) * recordSize
             let dOut = tape.outputGradients[index].base
+            let widest = tape.widest, gStream = steps * widest, carryStride = tape.widestOutput
             let inputSide = tape.gateGradients.base
             let stateSide = layer.kind == .gru ? tape.stateGateGradients.base : inputSide
 
             if layer.kind == .dense {
-                for stream in 0..<batch {
+                for stream in streams {
                     k.denseBackward(steps, width, layer.activation.code, index != last || config.loss == .mse,
                                     dOut + stream * steps * outWidth, outWidth,
                                     outputs + stream * outStreamStride + outWidth, outWidth,
-                                    inputSide + stream * steps * width, width)
+                                    inputSide + stream * gStream, width)
                 }
             } else {
-                let carryH = tape.carryH.base, carryC = tape.carryC.base
-                carryH.update(repeating: 0, count: batch * outWidth)
-                carryC.update(repeating: 0, count: batch * outWidth)
+                let carryH = tape.carryH.base + first * carryStride, carryC = tape.carryC.base + first * carryStride
+                carryH.update(repeating: 0, count: count * carryStride)
+                carryC.update(repeating: 0, count: count * carryStride)
+                let dOutFirst = dOut + first * steps * outWidth
+                let recordsFirst = records + first * recordStreamStride, outputsFirst = outputs + first * outStreamStride
                 for t in stride(from: steps - 1, through: 0, by: -1) {
-                    let dOutStep = dOut + t * outWidth, gx = inputSide + t * width, gh = stateSide + t * width
+                    let dOutStep = dOutFirst + t * outWidth
+                    let gx = inputSide + first * gStream + t * width, gh = stateSide + first * gStream + t * width
                     switch layer.kind {
                     case .lstm:
-                        k.lstmBackward(batch, outWidth, dOutStep, steps * outWidth, carryH, carryC, outWidth,
-                                       records + (t + 1) * recordSize, records + t * recordSize, recordStreamStride,
-                                       gx, steps * width)
+                        k.lstmBackward(count, outWidth, dOutStep, steps * outWidth, carryH, carryC, carryStride,
+                                       recordsFirst + (t + 1) * recordSize, recordsFirst + t * recordSize, recordStreamStride,
+                                       gx, gStream)
                     case .gru:
-                        k.gruBackward(batch, outWidth, dOutStep, steps * outWidth, carryH, outWidth,
-                                      records + (t + 1) * recordSize, recordStreamStride,
-                                      outputs + t * outWidth, outStreamStride, gx, gh, steps * width)
+                        k.gruBackward(count, outWidth, dOutStep, steps * outWidth, carryH, carryStride,
+                                      recordsFirst + (t + 1) * recordSize, recordStreamStride,
+                                      outputsFirst + t * outWidth, outStreamStride, gx, gh, gStream)
                     default:
-                        k.rnnBackward(batch, outWidth, layer.activation == .relu, dOutStep, steps * outWidth, carryH, outWidth,
-                                      outputs + (t + 1) * outWidth, outStreamStride, gx, steps * width)
+                        k.rnnBackward(count, outWidth, layer.activation == .relu, dOutStep, steps * outWidth, carryH, carryStride,
+                                      outputsFirst + (t + 1) * outWidth, outStreamStride, gx, gStream)
                     }
-                    k.projectBackward(batch, layer.outputSize, width, p + layer.recurrentWeightOffset,
-                                      gh, steps * width, carryH, outWidth, layer.kind == .gru)
+                    k.projectBackward(count, layer.outputSize, width, p + layer.recurrentWeightOffset,
+                                      gh, gStream, carryH, carryStride, layer.kind == .gru)
                 }
             }
 
             if trains {
-                for stream in 0..<batch {
+                for stream in streams {
                     k.accumulateWeightGradient(steps, layer.inputSize, width, input.base + stream * input.streamStride, input.stepStride,
-                                               inputSide + stream * steps * width, width, g + layer.inputWeightOffset)
+                                               inputSide + stream * gStream, width, g + layer.inputWeightOffset)
                     if layer.kind.isRecurrent {
                         // h_t-1 of step t is slot t of the tape.
                         k.accumulateWeightGradient(steps, layer.outputSize, width, outputs + stream * outStreamStride, outWidth,
-                                                   stateSide + stream * steps * width, width, g + layer.recurrentWeightOffset)
+                                                   stateSide + stream * gStream, width, g + layer.recurrentWeightOffset)
                     }
                 }
-                if let offset = layer.inputBiasOffset { k.accumulateRows(batch * steps, width, inputSide, width, g + offset) }
-                if let offset = layer.recurrentBiasOffset { k.accumulateRows(batch * steps, width, stateSide, width, g + offset) }
+                for stream in streams {
+                    if let offset = layer.inputBiasOffset { k.accumulateRows(steps, width, inputSide + stream * gStream, width, g + offset) }
+                    if let offset = layer.recurrentBiasOffset { k.accumulateRows(steps, width, stateSide + stream * gStream, width, g + offset) }
+                }
             }
             if index > lowest {
                 let below = model.layers[index - 1].paddedOutput
                 let dInput = tape.outputGradients[index - 1].base
-                for stream in 0..<batch {
+                for stream in streams {
                     k.projectBackward(steps, layer.inputSize, width, p + layer.inputWeightOffset,
-                                      inputSide + stream * steps * width, width, dInput + stream * steps * below, below, false)
+                                      inputSide + stream * gStream, width, dInput + stream * steps * below, below, false)
                 }
             }
         }
@@ -419,6 +479,10 @@ final class Tape {
     /// dL/dh and dL/dc flowing back in time, [batch][paddedOutput].
     let carryH: FloatBuffer
     let carryC: FloatBuffer
+    /// Per-stream strides of the buffers above that all layers share: the
+    /// widest layer's, so threads on different layers never share a row.
+    let widest: Int
+    let widestOutput: Int
 
     init(model: Model, batch: Int, steps: Int) throws(RecurError) {
         self.batch = batch
@@ -432,8 +496,8 @@ final class Tape {
         self.outputs = outputs
         self.records = records
         self.outputGradients = gradients
-        let widest = model.layers.map(\.width).max() ?? 0
-        let widestOutput = model.layers.map(\.paddedOutput).max() ?? 0
+        widest = model.layers.map(\.width).max() ?? 0
+        widestOutput = model.layers.map(\.paddedOutput).max() ?? 0
         state = try FloatBuffer(count: batch * model.paddedStateSize)
         inputProjections = try FloatBuffer(count: batch * steps * widest)
         stateProjections = try FloatBuffer(count: batch * widest)

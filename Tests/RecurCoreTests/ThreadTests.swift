@@ -1,0 +1,58 @@
+// Opt-in threads: a state's outputs are bit-identical with any thread
+// count; a trainer's agree with one thread to rounding and repeat exactly.
+import XCTest
+@testable import RecurCore
+
+final class ThreadTests: XCTestCase {
+    private let stack = """
+    {"format": "recur", "version": 1, "input_size": 5, "init": {"seed": 3}, "layers": [
+      {"type": "lstm", "hidden_size": 24}, {"type": "gru", "hidden_size": 17}, {"type": "dense", "units": 3, "activation": "softmax"}]}
+    """
+
+    func testStateOutputsAreBitIdenticalWithThreads() throws {
+        let model = try Model.load(jsonText: stack)
+        var random = SplitMix64(seed: 5)
+        let (batch, steps) = (7, 70)
+        let input = (0..<(batch * steps * 5)).map { _ in Float(random.uniform(-1, 1)) }
+        let single = try State(model: model, batch: batch)
+        let expected = try single.run(input, steps: steps)
+        for threads in [2, 3, 8] {
+            let state = try State(model: model, batch: batch)
+            try state.setThreads(threads)
+            XCTAssertEqual(state.threads, min(threads, batch))
+            XCTAssertEqual(bits(try state.run(input, steps: steps)), bits(expected), "\(threads) threads")
+            XCTAssertEqual(bits(state.values), bits(single.values))
+        }
+        XCTAssertThrowsError(try single.setThreads(0))
+    }
+
+    func testTrainerWithThreadsAgreesAndRepeats() throws {
+        let config = "{\"loss\": \"cross_entropy\", \"optimizer\": {\"type\": \"adam\", \"learning_rate\": 0.01}}"
+        var random = SplitMix64(seed: 9)
+        let (batch, steps) = (6, 12)
+        let input = (0..<(batch * steps * 5)).map { _ in Float(random.uniform(-1, 1)) }
+        let labels = (0..<(batch * steps)).map { _ in Int32(random.next() % 3) }
+        func train(threads: Int) throws -> (losses: [Float], model: Model) {
+            let model = try Model.load(jsonText: stack)
+            let trainer = try Trainer(model: model, configText: config)
+            try trainer.setThreads(threads)
+            var losses: [Float] = []
+            for _ in 0..<4 {
+                losses.append(try input.withUnsafeBufferPointer { x in
+                    try labels.withUnsafeBufferPointer { try trainer.step(input: x, batch: batch, steps: steps, targets: .labels($0)) }
+                })
+            }
+            return (losses, model)
+        }
+        let one = try train(threads: 1), two = try train(threads: 2), again = try train(threads: 2)
+        XCTAssertEqual(bits(two.losses), bits(again.losses), "same thread count, same floats")
+        XCTAssertEqual(two.model.json(), again.model.json())
+        for (a, b) in zip(one.losses, two.losses) { XCTAssertEqual(a, b, accuracy: 1e-5 * abs(b)) }
+        for (index, layer) in one.model.layers.enumerated() {
+            for slot in layer.tensors {
+                assertClose(two.model.tensorValues(try two.model.slot(layer: index, tensor: slot.name)), one.model.tensorValues(slot),
+                            "layers[\(index)].\(slot.name)")
+            }
+        }
+    }
+}
