@@ -56,6 +56,12 @@ typedef enum recur_tensor_encoding {
     RECUR_TENSORS_BASE64 = 1  /* Form 3: `{"shape": [...], "base64": "..."}`, little-endian float32. */
 } recur_tensor_encoding;
 
+/* How a model keeps the weights that inference reads. */
+typedef enum recur_weight_storage {
+    RECUR_WEIGHTS_FP32 = 0, /* float32 weights (the default). */
+    RECUR_WEIGHTS_FP16 = 1  /* fp16 copies of the weights, widened to float32 as they are read. */
+} recur_weight_storage;
+
 /* Opaque handles. */
 typedef struct recur_model recur_model;
 typedef struct recur_state recur_state;
@@ -189,6 +195,21 @@ recur_status recur_model_get_tensor(const recur_model *model, size_t layer, cons
  */
 recur_status recur_model_set_tensor(recur_model *model, size_t layer, const char *name, const float *values, size_t count);
 
+/* Chooses how inference reads the model's weights: RECUR_WEIGHTS_FP16
+ * keeps fp16 copies (half the bytes a batch-1 step streams; arithmetic stays
+ * float32; outputs move by about 1e-3, see docs/performance.md) and
+ * RECUR_WEIGHTS_FP32 (the default) goes back. The float32 weights are kept:
+ * training updates both, saving writes float32. Do not call it while a
+ * state runs on the model.
+ * Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (model NULL, unknown
+ * storage), RECUR_ERROR_NUMERIC (a weight beyond fp16's range, 65504),
+ * RECUR_ERROR_OUT_OF_MEMORY.
+ */
+recur_status recur_model_set_weight_storage(recur_model *model, recur_weight_storage storage);
+
+/* How inference reads the model's weights (RECUR_WEIGHTS_FP32 when model is NULL). */
+recur_weight_storage recur_model_weight_storage(const recur_model *model);
+
 /* ---- Inference state ----------------------------------------------------- */
 
 /* Creates inference state for `batch` independent streams of `model`, all
@@ -255,6 +276,15 @@ recur_status recur_state_step(recur_state *state, const float *x, float *y);
  */
 recur_status recur_state_run(recur_state *state, const float *x, size_t steps, float *y);
 
+/* Splits the streams of later step/run calls over `threads` threads (opt-in;
+ * 1, the default, starts no thread and takes no lock). Outputs stay
+ * bit-identical to one thread. More threads than streams are not used.
+ * Threads start here and end when the state is freed or set back to 1.
+ * Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (state NULL, threads 0 or
+ * above 256), RECUR_ERROR_OUT_OF_MEMORY (a thread could not start).
+ */
+recur_status recur_state_set_threads(recur_state *state, size_t threads);
+
 /* ---- Fine-tuning --------------------------------------------------------- */
 
 /* Creates a trainer that fine-tunes `model` in place by backpropagation
@@ -320,6 +350,16 @@ recur_status recur_trainer_get_gradient(const recur_trainer *trainer, size_t lay
  * Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (trainer NULL).
  */
 recur_status recur_trainer_reset_state(recur_trainer *trainer);
+
+/* Splits the sequences of later trainer steps over `threads` threads
+ * (opt-in; 1, the default, starts no thread). Each thread sums the gradient
+ * of its sequences; the sums are added in thread order, so results are
+ * deterministic for a given thread count (and agree with one thread to
+ * rounding). Threads end when the trainer is freed or set back to 1.
+ * Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (trainer NULL, threads 0 or
+ * above 256), RECUR_ERROR_OUT_OF_MEMORY.
+ */
+recur_status recur_trainer_set_threads(recur_trainer *trainer, size_t threads);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -21,7 +21,8 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CAPI = ROOT / "Sources" / "RecurCAPI"
 ENUM_SOURCES = [ROOT / "Sources" / "RecurCore" / "Errors.swift",
-                ROOT / "Sources" / "RecurCore" / "Format" / "ModelWriter.swift"]
+                ROOT / "Sources" / "RecurCore" / "Format" / "ModelWriter.swift",
+                ROOT / "Sources" / "RecurCore" / "Model" / "Model.swift"]
 VERSION_SOURCE = ROOT / "Sources" / "RecurCore" / "Version.swift"
 SECTION_ORDER = ["Library", "Models", "Inference state", "Fine-tuning"]
 
@@ -30,6 +31,7 @@ TYPES = {
     "Void": "void",
     "Status": "recur_status",
     "TensorEncodingCode": "recur_tensor_encoding",
+    "WeightStorageCode": "recur_weight_storage",
     "UInt": "size_t",
     "UInt32": "uint32_t",
     "Int32": "int32_t",

@@ -173,6 +173,32 @@ public func recur_model_set_tensor(_ model: ModelPointer?, _ layer: UInt, _ name
     }
 }
 
+/// Chooses how inference reads the model's weights: RECUR_WEIGHTS_FP16
+/// keeps fp16 copies (half the bytes a batch-1 step streams; arithmetic stays
+/// float32; outputs move by about 1e-3, see docs/performance.md) and
+/// RECUR_WEIGHTS_FP32 (the default) goes back. The float32 weights are kept:
+/// training updates both, saving writes float32. Do not call it while a
+/// state runs on the model.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (model NULL, unknown
+/// storage), RECUR_ERROR_NUMERIC (a weight beyond fp16's range, 65504),
+/// RECUR_ERROR_OUT_OF_MEMORY.
+@_cdecl("recur_model_set_weight_storage")
+public func recur_model_set_weight_storage(_ model: ModelPointer?, _ storage: WeightStorageCode) -> Status {
+    withStatus { () throws(RecurError) in
+        let model = try Handle.unbox(model, as: Model.self, "model")
+        guard let storage = WeightStorage(rawValue: storage) else {
+            throw RecurError(.invalidArgument, "storage is \(storage), not a recur_weight_storage (0 = RECUR_WEIGHTS_FP32, 1 = RECUR_WEIGHTS_FP16)")
+        }
+        try model.setWeightStorage(storage)
+    }
+}
+
+/// How inference reads the model's weights (RECUR_WEIGHTS_FP32 when model is NULL).
+@_cdecl("recur_model_weight_storage")
+public func recur_model_weight_storage(_ model: ConstModelPointer?) -> WeightStorageCode {
+    Handle.peek(model, as: Model.self)?.weightStorage.rawValue ?? WeightStorage.fp32.rawValue
+}
+
 private func tensorEncoding(_ code: TensorEncodingCode) throws(RecurError) -> TensorEncoding {
     guard let encoding = TensorEncoding(rawValue: code) else {
         throw RecurError(.invalidArgument, "encoding is \(code), not a recur_tensor_encoding (0 = RECUR_TENSORS_FLAT, 1 = RECUR_TENSORS_BASE64)")

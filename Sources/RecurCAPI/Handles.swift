@@ -17,6 +17,8 @@ public typealias ConstTrainerPointer = OpaquePointer
 public typealias Status = Int32
 /// `recur_tensor_encoding` in C.
 public typealias TensorEncodingCode = UInt32
+/// `recur_weight_storage` in C.
+public typealias WeightStorageCode = UInt32
 
 enum Handle {
     /// A new +1 reference for the caller, who releases it with `release`.

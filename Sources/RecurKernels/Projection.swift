@@ -15,7 +15,7 @@ private let streamTile = 2
 #endif
 
 @inline(__always)
-private func panelBase(_ w: UnsafePointer<Float>, _ panel: Int, _ depth: Int) -> UnsafePointer<Float> {
+private func panelBase<E>(_ w: UnsafePointer<E>, _ panel: Int, _ depth: Int) -> UnsafePointer<E> {
     w + panel * panelWidth * depth
 }
 
@@ -26,6 +26,23 @@ public enum FastKernels {
     public static func project(count: Int, depth: Int, width: Int, weights w: UnsafePointer<Float>,
                                input x: UnsafePointer<Float>, inputStride: Int,
                                output out: UnsafeMutablePointer<Float>, outputStride: Int) {
+        projectPanels(count: count, depth: depth, width: width, weights: w, input: x, inputStride: inputStride,
+                      output: out, outputStride: outputStride)
+    }
+
+    /// `project` with fp16 weights (their bit patterns, same layout):
+    /// widened to float32 on load, float32 arithmetic.
+    public static func projectHalf(count: Int, depth: Int, width: Int, weights w: UnsafePointer<UInt16>,
+                                   input x: UnsafePointer<Float>, inputStride: Int,
+                                   output out: UnsafeMutablePointer<Float>, outputStride: Int) {
+        projectPanels(count: count, depth: depth, width: width, weights: w, input: x, inputStride: inputStride,
+                      output: out, outputStride: outputStride)
+    }
+
+    @inline(__always)
+    static func projectPanels<E: WeightElement>(count: Int, depth: Int, width: Int, weights w: UnsafePointer<E>,
+                                                input x: UnsafePointer<Float>, inputStride: Int,
+                                                output out: UnsafeMutablePointer<Float>, outputStride: Int) {
         let panels = width / panelWidth, half = width % panelWidth != 0
         var i = 0
         while i + streamTile <= count {

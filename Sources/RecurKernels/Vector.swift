@@ -11,13 +11,34 @@
 #if RECUR_AVX512
 typealias Vec = SIMD16<Float>
 typealias IntVec = SIMD16<Int32>
+typealias HalfVec = SIMD16<Float16>
 #elseif RECUR_AVX2
 typealias Vec = SIMD8<Float>
 typealias IntVec = SIMD8<Int32>
+typealias HalfVec = SIMD8<Float16>
 #else
 typealias Vec = SIMD4<Float>
 typealias IntVec = SIMD4<Int32>
+typealias HalfVec = SIMD4<Float16>
 #endif
+
+/// How weights of a given storage type become a vector of float32: float32
+/// weights load as they are; fp16 weights (stored as their bit patterns)
+/// are widened on load (F16C's vcvtph2ps at the AVX2 and AVX-512 levels).
+/// The arithmetic is float32 either way.
+protocol WeightElement {
+    static func vector(_ p: UnsafePointer<Self>) -> Vec
+}
+
+extension Float: WeightElement {
+    @inline(__always) static func vector(_ p: UnsafePointer<Float>) -> Vec { load(p) }
+}
+
+extension UInt16: WeightElement {
+    @inline(__always) static func vector(_ p: UnsafePointer<UInt16>) -> Vec {
+        Vec(UnsafeRawPointer(p).loadUnaligned(as: HalfVec.self))
+    }
+}
 
 /// Floats per vector at this level.
 let lanes = Vec.scalarCount
@@ -38,16 +59,16 @@ struct Panel {
     var v0 = Vec(), v1 = Vec(), v2 = Vec(), v3 = Vec(), v4 = Vec(), v5 = Vec(), v6 = Vec(), v7 = Vec()
     #endif
 
-    /// self += b * (32 floats at p), one FMA per lane.
+    /// self += b * (32 weights at p), one FMA per lane.
     @inline(__always)
-    mutating func add(_ b: Vec, times p: UnsafePointer<Float>) {
-        v0 = fma(v0, b, load(p)); v1 = fma(v1, b, load(p + lanes))
+    mutating func add<E: WeightElement>(_ b: Vec, times p: UnsafePointer<E>) {
+        v0 = fma(v0, b, E.vector(p)); v1 = fma(v1, b, E.vector(p + lanes))
         #if !RECUR_AVX512
-        v2 = fma(v2, b, load(p + 2 * lanes)); v3 = fma(v3, b, load(p + 3 * lanes))
+        v2 = fma(v2, b, E.vector(p + 2 * lanes)); v3 = fma(v3, b, E.vector(p + 3 * lanes))
         #endif
         #if !RECUR_AVX512 && !RECUR_AVX2
-        v4 = fma(v4, b, load(p + 4 * lanes)); v5 = fma(v5, b, load(p + 5 * lanes))
-        v6 = fma(v6, b, load(p + 6 * lanes)); v7 = fma(v7, b, load(p + 7 * lanes))
+        v4 = fma(v4, b, E.vector(p + 4 * lanes)); v5 = fma(v5, b, E.vector(p + 5 * lanes))
+        v6 = fma(v6, b, E.vector(p + 6 * lanes)); v7 = fma(v7, b, E.vector(p + 7 * lanes))
         #endif
     }
 
@@ -77,13 +98,13 @@ struct HalfPanel {
     #endif
 
     @inline(__always)
-    mutating func add(_ b: Vec, times p: UnsafePointer<Float>) {
-        v0 = fma(v0, b, load(p))
+    mutating func add<E: WeightElement>(_ b: Vec, times p: UnsafePointer<E>) {
+        v0 = fma(v0, b, E.vector(p))
         #if !RECUR_AVX512
-        v1 = fma(v1, b, load(p + lanes))
+        v1 = fma(v1, b, E.vector(p + lanes))
         #endif
         #if !RECUR_AVX512 && !RECUR_AVX2
-        v2 = fma(v2, b, load(p + 2 * lanes)); v3 = fma(v3, b, load(p + 3 * lanes))
+        v2 = fma(v2, b, E.vector(p + 2 * lanes)); v3 = fma(v3, b, E.vector(p + 3 * lanes))
         #endif
     }
 

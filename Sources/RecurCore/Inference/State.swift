@@ -131,7 +131,17 @@ public final class State {
     private func advance(_ x: UnsafePointer<Float>, inputStreamStride: Int, steps: Int, streams: Range<Int>) {
         let first = streams.lowerBound, count = streams.count
         let p = UnsafePointer(model.parameters.base)
+        let half = model.halfParameters.map { UnsafePointer($0.base) }
         let k = kernels
+        // W x with the model's weight storage.
+        func project(_ count: Int, _ depth: Int, _ width: Int, _ offset: Int, _ x: UnsafePointer<Float>, _ xStride: Int,
+                     _ out: UnsafeMutablePointer<Float>, _ outStride: Int) {
+            if let half {
+                k.projectHalf(count, depth, width, half + offset, x, xStride, out, outStride)
+            } else {
+                k.project(count, depth, width, p + offset, x, xStride, out, outStride)
+            }
+        }
         let ax = inputProjections.base, ah = stateProjections.base
         let stateStride = model.paddedStateSize
         for (index, layer) in model.layers.enumerated() {
@@ -149,7 +159,7 @@ public final class State {
             if layer.kind == .dense {
                 for stream in streams {
                     let values = out + stream * chunk * outWidth
-                    k.project(steps, layer.inputSize, width, p + layer.inputWeightOffset,
+                    project(steps, layer.inputSize, width, layer.inputWeightOffset,
                               input + stream * streamStride, stepStride, values, outWidth)
                     k.denseForward(steps, layer.outputSize, width, layer.activation.code, values, outWidth, biasIH, nil, 0)
                 }
@@ -157,13 +167,13 @@ public final class State {
             }
             let axStream = chunk * widest
             for stream in streams {
-                k.project(steps, layer.inputSize, width, p + layer.inputWeightOffset,
+                project(steps, layer.inputSize, width, layer.inputWeightOffset,
                           input + stream * streamStride, stepStride, ax + stream * axStream, width)
             }
             let state = values.base + model.paddedStateOffsets[index] + first * stateStride
             let ahFirst = ah + first * widest
             for t in 0..<steps {
-                k.project(count, layer.outputSize, width, p + layer.recurrentWeightOffset, state, stateStride, ahFirst, widest)
+                project(count, layer.outputSize, width, layer.recurrentWeightOffset, state, stateStride, ahFirst, widest)
                 let axStep = ax + first * axStream + t * width, outStep = out + first * chunk * outWidth + t * outWidth
                 switch layer.kind {
                 case .lstm:

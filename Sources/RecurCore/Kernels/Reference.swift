@@ -19,6 +19,21 @@ enum ReferenceKernels {
         }
     }
 
+    /// `project` with fp16 weights (bit patterns), widened to float32.
+    static func projectHalf(count: Int, depth: Int, width: Int, weights w: UnsafePointer<UInt16>,
+                            input x: UnsafePointer<Float>, inputStride: Int,
+                            output out: UnsafeMutablePointer<Float>, outputStride: Int) {
+        for i in 0..<count {
+            for r in 0..<width {
+                var sum: Float = 0
+                for k in 0..<depth {
+                    sum += x[i * inputStride + k] * Float(Float16(bitPattern: w[panelIndex(input: k, output: r, depth: depth, width: width)]))
+                }
+                out[i * outputStride + r] = sum
+            }
+        }
+    }
+
     /// out[i][k] (+)= sum over r < width of W[k][r] * d[i][r].
     static func projectBackward(count: Int, depth: Int, width: Int, weights w: UnsafePointer<Float>,
                                 gradient d: UnsafePointer<Float>, gradientStride: Int,

@@ -55,13 +55,51 @@ public final class Model: @unchecked Sendable {
         }
     }
 
+    /// fp16 copies of the parameters for inference, in the same layout, when
+    /// `setWeightStorage(.fp16)` asked for them (nil: float32, the default).
+    /// Training and saving always use the float32 `parameters`.
+    private(set) var halfParameters: HalfBuffer? = nil
+
+    /// How inference reads the weights.
+    public var weightStorage: WeightStorage { halfParameters == nil ? .fp32 : .fp16 }
+
+    /// Switches inference to fp16 weights (halving the bytes a batch-1 step
+    /// streams) or back to float32. Arithmetic stays float32, and the float32
+    /// weights are kept for training and saving. Like a trainer step, this
+    /// must not run while a state runs on the model.
+    public func setWeightStorage(_ storage: WeightStorage) throws(RecurError) {
+        switch storage {
+        case .fp32:
+            halfParameters = nil
+        case .fp16:
+            for (index, layer) in layers.enumerated() {
+                for slot in layer.tensors {
+                    for i in 0..<slot.count where abs(parameters.base[slot.index(i)]) > 65504 {
+                        throw RecurError(.numeric, "layers[\(index)].\(slot.name)[\(i)] is \(parameters.base[slot.index(i)]), beyond the fp16 range (65504)")
+                    }
+                }
+            }
+            let half = try HalfBuffer(count: parameters.count)
+            halfParameters = half
+            refreshHalfParameters(0..<parameters.count)
+        }
+    }
+
+    /// Re-derives the fp16 copy of `range` after the float32 weights changed.
+    func refreshHalfParameters(_ range: Range<Int>) {
+        guard let half = halfParameters else { return }
+        for i in range { half.base[i] = Float16(parameters.base[i]).bitPattern }
+    }
+
     /// The last layer's output size.
     public var outputSize: Int { layers[layers.count - 1].outputSize }
 
     /// An independent copy (its own parameter buffer).
     public func clone() throws(RecurError) -> Model {
-        Model(inputSize: inputSize, layers: layers, parameters: try parameters.copy(),
-              parameterCount: parameterCount, metadata: metadata)
+        let copy = Model(inputSize: inputSize, layers: layers, parameters: try parameters.copy(),
+                         parameterCount: parameterCount, metadata: metadata)
+        try copy.setWeightStorage(weightStorage)
+        return copy
     }
 
     /// Reads a model file.
@@ -112,6 +150,23 @@ public final class Model: @unchecked Sendable {
         for i in 0..<values.count where !values[i].isFinite {
             throw RecurError(.numeric, "values[\(i)] is \(values[i]), not a finite number")
         }
-        for i in 0..<values.count { parameters.base[slot.index(i)] = values[i] }
+        if halfParameters != nil {
+            for i in 0..<values.count where abs(values[i]) > 65504 {
+                throw RecurError(.numeric, "values[\(i)] is \(values[i]), beyond the fp16 range (65504) of this model's weights")
+            }
+        }
+        for i in 0..<values.count {
+            parameters.base[slot.index(i)] = values[i]
+            halfParameters?.base[slot.index(i)] = Float16(values[i]).bitPattern
+        }
     }
+}
+
+/// How a model keeps the weights that inference reads.
+// c-enum: recur_weight_storage RECUR_WEIGHTS_
+public enum WeightStorage: UInt32, Sendable {
+    /// float32 weights (the default).
+    case fp32 = 0
+    /// fp16 copies of the weights, widened to float32 as they are read.
+    case fp16 = 1
 }

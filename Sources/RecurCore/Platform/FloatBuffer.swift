@@ -33,3 +33,21 @@ final class FloatBuffer {
 
     deinit { free(base) }
 }
+
+/// The same for fp16 values, kept as their bit patterns.
+final class HalfBuffer {
+    let base: UnsafeMutablePointer<UInt16>
+    let count: Int
+
+    init(count: Int) throws(RecurError) {
+        var raw: UnsafeMutableRawPointer? = nil
+        guard posix_memalign(&raw, 64, max(count, 1) * 2) == 0, let raw else {
+            throw RecurError(.outOfMemory, "could not allocate \(count) fp16 values")
+        }
+        memset(raw, 0, max(count, 1) * 2)
+        base = raw.bindMemory(to: UInt16.self, capacity: max(count, 1))
+        self.count = count
+    }
+
+    deinit { free(base) }
+}

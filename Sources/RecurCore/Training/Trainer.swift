@@ -352,6 +352,7 @@ public final class Trainer {
         }
         stepCount += 1
         applyOptimizer(gradientScale: scale)
+        defer { for range in trainableRanges { model.refreshHalfParameters(range) } }
         for buffer in buffers {
             for range in trainableRanges where !range.allSatisfy({ buffer.base[$0].isFinite }) {
                 offset = 0
