@@ -55,6 +55,11 @@ $(BUILD)/tests/test_trainer: Tests/c/test_trainer.c include/recur.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_STRICT) -Iinclude $< -o $@ -L$(LIBDIR) -lrecur -ljson-c -pthread -lm $(RPATH)
 
+# Interposes malloc to prove that step, run and trainer steps allocate nothing.
+$(BUILD)/tests/test_alloc: Tests/c/test_alloc.c include/recur.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_STRICT) -Iinclude $< -o $@ -L$(LIBDIR) -lrecur $(RPATH)
+
 test: test-header test-swift test-c test-python
 	@echo "all tests passed"
 
@@ -68,9 +73,10 @@ test-swift:
 
 EXAMPLES := $(BUILD)/examples/demo $(BUILD)/examples/minimal $(BUILD)/examples/finetune
 
-test-c: $(BUILD)/tests/test_api $(BUILD)/tests/test_trainer $(EXAMPLES)
+test-c: $(BUILD)/tests/test_api $(BUILD)/tests/test_trainer $(BUILD)/tests/test_alloc $(EXAMPLES)
 	$(BUILD)/tests/test_api $(TESTDATA)
 	$(BUILD)/tests/test_trainer $(TESTDATA)
+	$(BUILD)/tests/test_alloc
 	Tests/c/test_examples.sh $(EXAMPLES)
 
 # The Python binding over the built library (torch/keras tests run when those

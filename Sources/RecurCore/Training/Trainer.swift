@@ -60,6 +60,8 @@ public final class Trainer {
     }
     /// A copy of the parameters and moments taken before each update.
     private var backup: FloatBuffer? = nil
+    /// The buffers an update changes: parameters and the optimizer's moments.
+    private lazy var updatedBuffers: [FloatBuffer] = [model.parameters, moment1, moment2].filter { $0.count > 0 }
     /// Stateful training: each stream's final state, carried into the next step.
     private var carried: FloatBuffer? = nil
     private var carriedBatch = 0
@@ -241,17 +243,23 @@ public final class Trainer {
         let outputGradient = tape.outputGradients[last]
         outputGradient.zero()
         let everyStep = config.targets == .sequence
-        // Target position k -> (stream, step).
-        let place: (Int) -> (stream: Int, step: Int) = everyStep ? { ($0 / steps, $0 % steps) } : { ($0, steps - 1) }
         let values: TargetValues
         switch targets {
         case .values(let buffer): values = .values(buffer.baseAddress!)
         case .labels(let buffer): values = .labels(buffer.baseAddress!)
         }
+        // Target position k is (stream k / steps, step k % steps) for
+        // "sequence", (stream k, the last step) for "last".
         return LossFunction.evaluate(config.loss, positions: everyStep ? tape.batch * steps : tape.batch, width: width,
                                      targets: values,
-                                     prediction: { let (b, t) = place($0); return UnsafePointer(predictions + (b * (steps + 1) + t + 1) * slot) },
-                                     gradient: { let (b, t) = place($0); return outputGradient.base + (b * steps + t) * padded })
+                                     prediction: { k in
+                                         let (b, t) = everyStep ? (k / steps, k % steps) : (k, steps - 1)
+                                         return UnsafePointer(predictions + (b * (steps + 1) + t + 1) * slot)
+                                     },
+                                     gradient: { k in
+                                         let (b, t) = everyStep ? (k / steps, k % steps) : (k, steps - 1)
+                                         return outputGradient.base + (b * steps + t) * padded
+                                     })
     }
 
     private func backward(_ x: UnsafePointer<Float>, _ tape: Tape, streams: Range<Int>, into gradientBuffer: FloatBuffer) {
@@ -342,7 +350,7 @@ public final class Trainer {
     /// make a weight or a moment non-finite (a learning rate far too large)
     /// is undone from a copy and refused.
     private func update(gradientScale scale: Float) throws(RecurError) {
-        let buffers = [model.parameters, moment1, moment2].filter { $0.count > 0 }
+        let buffers = updatedBuffers
         if backup == nil { backup = try FloatBuffer(count: buffers.reduce(0) { $0 + $1.count }) }
         guard let backup else { return }
         var offset = 0
