@@ -75,6 +75,9 @@ EXAMPLES := $(BUILD)/examples/demo $(BUILD)/examples/minimal $(BUILD)/examples/f
 
 test-c: $(BUILD)/tests/test_api $(BUILD)/tests/test_trainer $(BUILD)/tests/test_alloc $(EXAMPLES)
 	$(BUILD)/tests/test_api $(TESTDATA)
+	@# The reference cases again at the lower dispatch levels (RECUR_CPU).
+	RECUR_CPU=sse2 $(BUILD)/tests/test_api $(TESTDATA) | tail -1
+	RECUR_CPU=reference $(BUILD)/tests/test_api $(TESTDATA) | tail -1
 	$(BUILD)/tests/test_trainer $(TESTDATA)
 	$(BUILD)/tests/test_alloc
 	Tests/c/test_examples.sh $(EXAMPLES)

@@ -11,9 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 #include "recur.h"
 
 static int json_output = 0;
@@ -215,6 +218,28 @@ static void training_workload(const char *id, const char *what, const char *laye
 
 /* ---- L1: loading a 13.6M-parameter model --------------------------------- */
 
+static char *self_path = NULL;
+
+/* --load-one PATH: load a model, print "elapsed_ns peak_rss_kb". */
+static int load_one(const char *path)
+{
+    recur_model *loaded = NULL;
+    double t0 = now_ns();
+    recur_status status = recur_model_load_file(path, &loaded);
+    double elapsed = now_ns() - t0;
+    if (status != RECUR_OK) { fprintf(stderr, "load: %s\n", recur_last_error()); return 1; }
+    /* VmHWM: this process's peak (ru_maxrss would carry the parent's over exec). */
+    long peak_kb = 0;
+    char line[256];
+    FILE *status_file = fopen("/proc/self/status", "r");
+    while (status_file && fgets(line, sizeof line, status_file))
+        if (strncmp(line, "VmHWM:", 6) == 0) peak_kb = atol(line + 6);
+    if (status_file) fclose(status_file);
+    printf("%.0f %ld\n", elapsed, peak_kb);
+    recur_model_free(loaded);
+    return 0;
+}
+
 static void load_workload(void)
 {
     if (!selected("L1")) return;
@@ -228,34 +253,36 @@ static void load_workload(void)
         fseek(file, 0, SEEK_END);
         long bytes = ftell(file);
         fclose(file);
-        /* Each load in a child process, so that its peak memory is its own. */
+        /* Each load in a fresh process (this program with --load-one), so
+           that its peak memory is its own. */
         int runs = quick ? 1 : 3;
         double best = 1e300;
         long peak_kb = 0;
         for (int run = 0; run < runs; run++) {
             int pipefd[2];
             if (pipe(pipefd) != 0) { perror("pipe"); exit(1); }
-            pid_t child = fork();
-            if (child == 0) {
-                close(pipefd[0]);
-                recur_model *loaded = NULL;
-                double t0 = now_ns();
-                recur_status s = recur_model_load_file(paths[form], &loaded);
-                double elapsed = now_ns() - t0;
-                struct rusage usage;
-                getrusage(RUSAGE_SELF, &usage);
-                double message[2] = {s == RECUR_OK ? elapsed : -1, (double)usage.ru_maxrss};
-                if (write(pipefd[1], message, sizeof message) != (ssize_t)sizeof message) _exit(1);
-                _exit(0);
-            }
+            posix_spawn_file_actions_t actions;
+            posix_spawn_file_actions_init(&actions);
+            posix_spawn_file_actions_adddup2(&actions, pipefd[1], 1);
+            posix_spawn_file_actions_addclose(&actions, pipefd[0]);
+            char *args[] = {self_path, "--load-one", (char *)paths[form], NULL};
+            pid_t child;
+            if (posix_spawn(&child, self_path, &actions, NULL, args, environ) != 0) { perror("spawn"); exit(1); }
+            posix_spawn_file_actions_destroy(&actions);
             close(pipefd[1]);
-            double message[2] = {-1, 0};
-            if (read(pipefd[0], message, sizeof message) != (ssize_t)sizeof message) message[0] = -1;
+            char line[128] = {0};
+            ssize_t got = read(pipefd[0], line, sizeof line - 1);
             close(pipefd[0]);
-            waitpid(child, NULL, 0);
-            if (message[0] < 0) { fprintf(stderr, "bench: L1 load failed\n"); exit(1); }
-            if (message[0] < best) best = message[0];
-            if ((long)message[1] > peak_kb) peak_kb = (long)message[1];
+            int child_status = 0;
+            waitpid(child, &child_status, 0);
+            double elapsed = -1;
+            long rss = 0;
+            if (got <= 0 || sscanf(line, "%lf %ld", &elapsed, &rss) != 2 || elapsed < 0) {
+                fprintf(stderr, "bench: L1 load failed\n");
+                exit(1);
+            }
+            if (elapsed < best) best = elapsed;
+            if (rss > peak_kb) peak_kb = rss;
         }
         const char *what = form == 0 ? "load 13.6M params, flat JSON" : "load 13.6M params, base64 JSON";
         if (json_output) {
@@ -272,6 +299,8 @@ static void load_workload(void)
 
 int main(int argc, char **argv)
 {
+    self_path = argv[0];
+    if (argc == 3 && strcmp(argv[1], "--load-one") == 0) return load_one(argv[2]);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) json_output = 1;
         else if (strcmp(argv[i], "--quick") == 0) quick = 1;

@@ -32,19 +32,20 @@ public func recur_model_load_json(_ json: UnsafePointer<CChar>?, _ length: UInt,
     }
 }
 
-/// Saves the model to a file as JSON, tensors in flat form
-/// ({"shape", "data"}, floats that read back bit-identical). Atomic: the
+/// Saves the model to a file as JSON: tensors of more than 4096 values in
+/// base64 (form 3, fast to load), the others in flat form ({"shape",
+/// "data"}, readable); floats read back bit-identical. Atomic: the
 /// model is written to a temporary file beside `path`, flushed, then renamed
 /// over `path`, so a crash never leaves a half-written file.
 /// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (model or path NULL),
 /// RECUR_ERROR_IO.
 @_cdecl("recur_model_save_file")
 public func recur_model_save_file(_ model: ConstModelPointer?, _ path: UnsafePointer<CChar>?) -> Status {
-    recur_model_save_file_encoded(model, path, TensorEncoding.flat.rawValue)
+    recur_model_save_file_encoded(model, path, TensorEncoding.automatic.rawValue)
 }
 
 /// recur_model_save_file with a choice of tensor encoding
-/// (RECUR_TENSORS_FLAT or RECUR_TENSORS_BASE64).
+/// (RECUR_TENSORS_FLAT, RECUR_TENSORS_BASE64 or RECUR_TENSORS_AUTOMATIC).
 /// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, or an unknown
 /// encoding), RECUR_ERROR_IO.
 @_cdecl("recur_model_save_file_encoded")
@@ -56,18 +57,19 @@ public func recur_model_save_file_encoded(_ model: ConstModelPointer?, _ path: U
     }
 }
 
-/// The model as JSON text, tensors in flat form. On success *out_json is a
+/// The model as JSON text, tensors encoded as by recur_model_save_file
+/// (RECUR_TENSORS_AUTOMATIC). On success *out_json is a
 /// NUL-terminated string the caller frees with recur_string_free, and
 /// *out_length (when out_length is not NULL) its length without the NUL.
 /// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (model or out_json NULL),
 /// RECUR_ERROR_OUT_OF_MEMORY.
 @_cdecl("recur_model_to_json")
 public func recur_model_to_json(_ model: ConstModelPointer?, _ out_json: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ out_length: UnsafeMutablePointer<UInt>?) -> Status {
-    recur_model_to_json_encoded(model, TensorEncoding.flat.rawValue, out_json, out_length)
+    recur_model_to_json_encoded(model, TensorEncoding.automatic.rawValue, out_json, out_length)
 }
 
 /// recur_model_to_json with a choice of tensor encoding
-/// (RECUR_TENSORS_FLAT or RECUR_TENSORS_BASE64).
+/// (RECUR_TENSORS_FLAT, RECUR_TENSORS_BASE64 or RECUR_TENSORS_AUTOMATIC).
 /// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, or an unknown
 /// encoding), RECUR_ERROR_OUT_OF_MEMORY.
 @_cdecl("recur_model_to_json_encoded")
@@ -201,7 +203,7 @@ public func recur_model_weight_storage(_ model: ConstModelPointer?) -> WeightSto
 
 private func tensorEncoding(_ code: TensorEncodingCode) throws(RecurError) -> TensorEncoding {
     guard let encoding = TensorEncoding(rawValue: code) else {
-        throw RecurError(.invalidArgument, "encoding is \(code), not a recur_tensor_encoding (0 = RECUR_TENSORS_FLAT, 1 = RECUR_TENSORS_BASE64)")
+        throw RecurError(.invalidArgument, "encoding is \(code), not a recur_tensor_encoding (0 = RECUR_TENSORS_FLAT, 1 = RECUR_TENSORS_BASE64, 2 = RECUR_TENSORS_AUTOMATIC)")
     }
     return encoding
 }

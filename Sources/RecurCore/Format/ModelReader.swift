@@ -37,13 +37,17 @@ private struct LayerPlan {
 extension Model {
     /// Parses and validates a model document.
     public static func load(json bytes: UnsafeRawBufferPointer) throws(RecurError) -> Model {
+        if let (skeleton, extracted) = TensorExtractor.extract(bytes) {
+            let document = try withBytes(skeleton) { (raw) throws(RecurError) in try JSONDocument(parsing: raw) }
+            return try ModelReader.read(document.root, extracted: extracted)
+        }
         let document = try JSONDocument(parsing: bytes)
-        return try ModelReader.read(document.root)
+        return try ModelReader.read(document.root, extracted: ExtractedTensors())
     }
 }
 
 enum ModelReader {
-    static func read(_ root: JSONValue) throws(RecurError) -> Model {
+    static func read(_ root: JSONValue, extracted: ExtractedTensors) throws(RecurError) -> Model {
         guard root.kind == .object else {
             throw .model("the document must be a JSON object with \"format\": \"recur\", got \(root.summary)")
         }
@@ -116,7 +120,8 @@ enum ModelReader {
                     guard let value = weights.first(where: { $0.key == slot.name })?.value else {
                         throw .model("\(plan.path).weights.\(slot.name): missing (expected shape \(shapeText(slot.shape)))")
                     }
-                    try TensorReader.read(value, into: slot, of: parameters, path: "\(plan.path).weights.\(slot.name)")
+                    try TensorReader.read(value, into: slot, of: parameters, path: "\(plan.path).weights.\(slot.name)",
+                                          extracted: extracted)
                 }
             } else {
                 Initializer.initialize(layer, index: index, spec: initSpec, parameters: parameters)

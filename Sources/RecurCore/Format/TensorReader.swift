@@ -7,12 +7,12 @@
 
 enum TensorReader {
     static func read(_ value: JSONValue, into slot: TensorSlot, of buffer: FloatBuffer,
-                     path: String) throws(RecurError) {
+                     path: String, extracted: ExtractedTensors) throws(RecurError) {
         switch value.kind {
         case .array:
             try readNested(value, into: slot, of: buffer, path: path)
         case .object:
-            try readShaped(value, into: slot, of: buffer, path: path)
+            try readShaped(value, into: slot, of: buffer, path: path, extracted: extracted)
         default:
             throw .model("\(path): expected a tensor (nested arrays, or an object with \"shape\" and \"data\" or \"base64\"), got \(value.summary)")
         }
@@ -52,7 +52,7 @@ enum TensorReader {
     // MARK: Forms 2 and 3
 
     private static func readShaped(_ value: JSONValue, into slot: TensorSlot, of buffer: FloatBuffer,
-                                   path: String) throws(RecurError) {
+                                   path: String, extracted: ExtractedTensors) throws(RecurError) {
         var shapeValue: JSONValue? = nil
         var dataValue: JSONValue? = nil
         var base64Value: JSONValue? = nil
@@ -77,6 +77,15 @@ enum TensorReader {
             throw .model("\(path): expected shape \(shapeText(slot.shape)), got \(shapeValue.count > 8 ? "\(shapeValue.count) dimensions" : shapeText(shape))")
         }
         let count = slot.count
+        // A payload the TensorExtractor already parsed.
+        if let placeholder = (dataValue ?? base64Value)?.string, let values = extracted.array(for: placeholder),
+           (dataValue == nil) != (base64Value == nil) {
+            guard values.count == count else {
+                throw .model("\(path).\(dataValue != nil ? "data" : "base64"): has \(values.count) values, shape \(shapeText(slot.shape)) needs \(count)")
+            }
+            values.withUnsafeBufferPointer { slot.store($0.baseAddress!, into: buffer.base) }
+            return
+        }
         switch (dataValue, base64Value) {
         case (let data?, nil):
             guard data.kind == .array else { throw .model("\(path).data: expected an array of numbers, got \(data.summary)") }
@@ -118,7 +127,7 @@ enum TensorReader {
 enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    private static let decodeTable: [UInt8] = {
+    static let decodeTable: [UInt8] = {
         var table = [UInt8](repeating: 0xFF, count: 256)
         for (index, character) in alphabet.enumerated() { table[Int(character)] = UInt8(index) }
         return table

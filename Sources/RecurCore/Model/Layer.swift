@@ -83,6 +83,32 @@ public struct TensorSlot: Sendable {
     /// Parameter-buffer index of element `i` in row-major order.
     @inline(__always)
     func index(_ i: Int) -> Int { index(row: i / columns, column: i % columns) }
+
+    /// Where row `row` starts and how far apart its columns are: element
+    /// (row, c) is at `start + c·step`.
+    @inline(__always)
+    func rowPlacement(_ row: Int) -> (start: Int, step: Int) {
+        let first = index(row: row, column: 0)
+        return (first, columns > 1 ? index(row: row, column: 1) - first : 1)
+    }
+
+    /// Copies `count` row-major values into the buffer at this slot.
+    func store(_ values: UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>) {
+        for row in 0..<rows {
+            let (start, step) = rowPlacement(row)
+            let source = values + row * columns
+            for column in 0..<columns { buffer[start + column * step] = source[column] }
+        }
+    }
+
+    /// Copies this slot's values out of the buffer, row-major.
+    func load(from buffer: UnsafePointer<Float>, into values: UnsafeMutablePointer<Float>) {
+        for row in 0..<rows {
+            let (start, step) = rowPlacement(row)
+            let target = values + row * columns
+            for column in 0..<columns { target[column] = buffer[start + column * step] }
+        }
+    }
 }
 
 /// One layer of a model: its architecture and where its parameters are.

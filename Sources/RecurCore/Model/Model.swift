@@ -131,7 +131,7 @@ public final class Model: @unchecked Sendable {
         guard out.count == slot.count else {
             throw .shape("count is \(out.count), tensor \(slot.name) has shape \(shapeText(slot.shape)) = \(slot.count) floats")
         }
-        for i in 0..<slot.count { out[i] = buffer.base[slot.index(i)] }
+        if let target = out.baseAddress { slot.load(from: buffer.base, into: target) }
     }
 
     /// Copies tensor `name` of layer `layer` out, row-major.

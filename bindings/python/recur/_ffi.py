@@ -37,6 +37,14 @@ class TensorEncoding(enum.IntEnum):
 
     FLAT = 0
     BASE64 = 1
+    AUTOMATIC = 2
+
+
+class WeightStorage(enum.IntEnum):
+    """recur_weight_storage: how inference reads the weights (RECUR_WEIGHTS_<NAME>)."""
+
+    FP32 = 0
+    FP16 = 1
 
 
 class recur_model(ctypes.Structure):
@@ -62,6 +70,7 @@ C_TYPES = {
     "void": None,
     "recur_status": c_int,
     "recur_tensor_encoding": c_int,
+    "recur_weight_storage": c_int,
     "size_t": c_size_t,
     "uint32_t": c_uint32,
     "float": c_float,
@@ -108,6 +117,8 @@ FUNCTIONS = {
     "recur_model_state_size": ("size_t", ["const recur_model *"]),
     "recur_model_get_tensor": ("recur_status", ["const recur_model *", "size_t", "const char *", "float *", "size_t"]),
     "recur_model_set_tensor": ("recur_status", ["recur_model *", "size_t", "const char *", "const float *", "size_t"]),
+    "recur_model_set_weight_storage": ("recur_status", ["recur_model *", "recur_weight_storage"]),
+    "recur_model_weight_storage": ("recur_weight_storage", ["const recur_model *"]),
     # Inference state
     "recur_state_create": ("recur_status", ["const recur_model *", "size_t", "recur_state **"]),
     "recur_state_free": ("void", ["recur_state *"]),
@@ -119,6 +130,7 @@ FUNCTIONS = {
     "recur_state_set": ("recur_status", ["recur_state *", "const float *", "size_t"]),
     "recur_state_step": ("recur_status", ["recur_state *", "const float *", "float *"]),
     "recur_state_run": ("recur_status", ["recur_state *", "const float *", "size_t", "float *"]),
+    "recur_state_set_threads": ("recur_status", ["recur_state *", "size_t"]),
     # Fine-tuning
     "recur_trainer_create": ("recur_status", ["recur_model *", "const char *", "recur_trainer **"]),
     "recur_trainer_free": ("void", ["recur_trainer *"]),
@@ -127,6 +139,7 @@ FUNCTIONS = {
     "recur_trainer_last_gradient_norm": ("float", ["const recur_trainer *"]),
     "recur_trainer_get_gradient": ("recur_status", ["const recur_trainer *", "size_t", "const char *", "float *", "size_t"]),
     "recur_trainer_reset_state": ("recur_status", ["recur_trainer *"]),
+    "recur_trainer_set_threads": ("recur_status", ["recur_trainer *", "size_t"]),
 }
 
 

@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 from . import _arrays
-from ._ffi import CharPointer, ModelPointer, TensorEncoding, lib
+from ._ffi import CharPointer, ModelPointer, TensorEncoding, WeightStorage, lib
 from ._handle import Handle
 from .errors import InvalidArgumentError, ModelError, check
 
@@ -35,7 +35,7 @@ def _encoding(encoding):
     try:
         return TensorEncoding[str(encoding).upper()]
     except KeyError:
-        raise InvalidArgumentError(f"unknown tensor encoding {encoding!r} (expected 'flat' or 'base64')") from None
+        raise InvalidArgumentError(f"unknown tensor encoding {encoding!r} (expected 'flat', 'base64' or 'automatic')") from None
 
 
 def _json_default(value):
@@ -89,6 +89,21 @@ class Model(Handle):
             raise ModelError(f"the document cannot be written as JSON: {error}") from None
         return cls.from_json(text)
 
+    @property
+    def weight_storage(self):
+        """How inference reads the weights: "fp32" (the default) or "fp16"."""
+        return WeightStorage(lib.recur_model_weight_storage(self._handle())).name.lower()
+
+    @weight_storage.setter
+    def weight_storage(self, storage):
+        """"fp16" keeps fp16 copies of the weights for inference (float32
+        arithmetic, half the bytes per step); "fp32" goes back."""
+        try:
+            code = WeightStorage[str(storage).upper()]
+        except KeyError:
+            raise InvalidArgumentError(f"unknown weight storage {storage!r} (expected 'fp32' or 'fp16')") from None
+        check(lib.recur_model_set_weight_storage(self._handle(), code))
+
     def clone(self):
         """An independent copy with its own weights."""
         pointer = ModelPointer()
@@ -112,7 +127,7 @@ class Model(Handle):
         """The model as a document (dict)."""
         return json.loads(self.to_json(encoding))
 
-    def save(self, path, encoding="flat"):
+    def save(self, path, encoding="automatic"):
         """Saves the model to a file, atomically (see docs/c-api.md)."""
         check(lib.recur_model_save_file_encoded(self._handle(), os.fsencode(path), _encoding(encoding)))
 

@@ -69,6 +69,11 @@ class State(Handle):
         check(lib.recur_state_run(handle, _arrays.float_pointer(xs), steps, _arrays.float_pointer(ys)))
         return ys
 
+    def set_threads(self, threads):
+        """Splits the streams of later calls over `threads` threads (1: none, the default).
+        Outputs stay bit-identical."""
+        check(lib.recur_state_set_threads(self._handle(), _arrays.index(threads, "threads")))
+
     def reset(self):
         """Sets every stream's state to zero."""
         check(lib.recur_state_reset(self._handle()))

@@ -86,6 +86,10 @@ class Trainer(Handle):
         check(lib.recur_trainer_get_gradient(handle, layer, name.encode(), _arrays.float_pointer(out), out.size))
         return out
 
+    def set_threads(self, threads):
+        """Splits the sequences of later steps over `threads` threads (1: none, the default)."""
+        check(lib.recur_trainer_set_threads(self._handle(), int(threads)))
+
     def reset_state(self):
         """Stateful trainers: forget the carried state (the next step starts from zeros)."""
         check(lib.recur_trainer_reset_state(self._handle()))

@@ -144,3 +144,25 @@ def test_library_version_path_and_kernels():
     assert recur.library_version() == "0.1.0"
     assert recur.library_path().endswith(recur._library.LIBRARY_FILE)
     assert recur.cpu_kernels() in ("avx512", "avx2", "sse2", "reference")
+
+
+def test_fp16_weights_and_threads():
+    """fp16 storage moves outputs by at most about 1e-3; threads change nothing."""
+    import json as _json
+    import numpy as _np
+    import recur as _recur
+    from conftest import TESTDATA
+    case = _json.load(open(TESTDATA / "lstm_stack_softmax.json"))
+    model = _recur.Model.from_dict(case["model"])
+    xs = _np.asarray(case["input"], dtype=_np.float32).reshape(case["batch"], case["steps"], -1)
+    expected = _np.asarray(case["output"], dtype=_np.float32).reshape(case["batch"], case["steps"], -1)
+    with model.state(batch=case["batch"]) as state:
+        state.set_threads(2)
+        single = model.state(batch=case["batch"]).run(xs)
+        assert _np.array_equal(state.run(xs), single)
+    assert model.weight_storage == "fp32"
+    model.weight_storage = "fp16"
+    assert model.weight_storage == "fp16"
+    half = model.state(batch=case["batch"]).run(xs)
+    assert _np.max(_np.abs(half - expected)) < 5e-3
+    assert not _np.array_equal(half, single)
