@@ -364,6 +364,16 @@ recur_status recur_trainer_reset_state(recur_trainer *trainer);
  */
 recur_status recur_trainer_set_threads(recur_trainer *trainer, size_t threads);
 
+/* For each of the `steps` time steps of the last trainer step: the L2 norm
+ * over the batch of dL/dh_t of recurrent layer `layer` (how much gradient
+ * reaches step t: vanishing and exploding gradients, measured). `steps`
+ * must equal that step's steps. Zeros before the first step or for a layer
+ * below the lowest trainable one.
+ * Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, not a recurrent
+ * layer), RECUR_ERROR_SHAPE (steps differs).
+ */
+recur_status recur_trainer_hidden_gradient_norms(const recur_trainer *trainer, size_t layer, float *out, size_t steps);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -138,3 +138,20 @@ public func recur_trainer_set_threads(_ trainer: TrainerPointer?, _ threads: UIn
         try Handle.unbox(trainer, as: Trainer.self, "trainer").setThreads(Int(clamping: threads))
     }
 }
+
+/// For each of the `steps` time steps of the last trainer step: the L2 norm
+/// over the batch of dL/dh_t of recurrent layer `layer` (how much gradient
+/// reaches step t: vanishing and exploding gradients, measured). `steps`
+/// must equal that step's steps. Zeros before the first step or for a layer
+/// below the lowest trainable one.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, not a recurrent
+/// layer), RECUR_ERROR_SHAPE (steps differs).
+@_cdecl("recur_trainer_hidden_gradient_norms")
+public func recur_trainer_hidden_gradient_norms(_ trainer: ConstTrainerPointer?, _ layer: UInt, _ out: UnsafeMutablePointer<Float>?, _ steps: UInt) -> Status {
+    withStatus { () throws(RecurError) in
+        let trainer = try Handle.unbox(trainer, as: Trainer.self, "trainer")
+        let n = try count(steps, "steps")
+        try trainer.hiddenGradientNorms(layer: Int(clamping: layer),
+                                        into: UnsafeMutableBufferPointer(start: try required(out, "out"), count: n))
+    }
+}

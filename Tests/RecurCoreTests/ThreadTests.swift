@@ -56,3 +56,34 @@ final class ThreadTests: XCTestCase {
         }
     }
 }
+
+final class HiddenGradientNormTests: XCTestCase {
+    /// One RNN layer, a target on the last step only: dL/dh at the last step
+    /// is 2 (h - target) / (B·H), known in closed form.
+    func testLastStepNormIsTheLossGradient() throws {
+        let model = try Model.load(jsonText: """
+            {"format": "recur", "version": 1, "input_size": 2, "init": {"seed": 8}, "layers": [{"type": "rnn", "hidden_size": 3}]}
+            """)
+        let trainer = try Trainer(model: model, configText: "{\"targets\": \"last\", \"optimizer\": {\"type\": \"sgd\", \"learning_rate\": 0}}")
+        let (batch, steps) = (2, 6)
+        let input = (0..<(batch * steps * 2)).map { Float($0 % 7) * 0.1 - 0.3 }
+        let target: [Float] = [0.5, -0.5, 0.25, 0.1, 0.2, 0.3]
+        let outputs = try State(model: model, batch: batch).run(input, steps: steps)
+        _ = try input.withUnsafeBufferPointer { x in
+            try target.withUnsafeBufferPointer { try trainer.step(input: x, batch: batch, steps: steps, targets: .values($0)) }
+        }
+        var norms = [Float](repeating: .nan, count: steps)
+        try norms.withUnsafeMutableBufferPointer { try trainer.hiddenGradientNorms(layer: 0, into: $0) }
+        var expected: Float = 0
+        for b in 0..<batch {
+            for j in 0..<3 {
+                let h = outputs[(b * steps + steps - 1) * 3 + j]
+                let g = 2 * (h - target[b * 3 + j]) / Float(batch * 3)
+                expected += g * g
+            }
+        }
+        XCTAssertEqual(norms[steps - 1], expected.squareRoot(), accuracy: 1e-6)
+        XCTAssertTrue(norms.allSatisfy { $0.isFinite && $0 > 0 })
+        XCTAssertThrowsError(try norms.withUnsafeMutableBufferPointer { try trainer.hiddenGradientNorms(layer: 1, into: $0) })
+    }
+}

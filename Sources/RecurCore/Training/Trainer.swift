@@ -297,9 +297,19 @@ public final class Trainer {
                 carryC.update(repeating: 0, count: count * carryStride)
                 let dOutFirst = dOut + first * steps * outWidth
                 let recordsFirst = records + first * recordStreamStride, outputsFirst = outputs + first * outStreamStride
+                let squares = tape.hiddenGradientSquares[index].base
                 for t in stride(from: steps - 1, through: 0, by: -1) {
                     let dOutStep = dOutFirst + t * outWidth
                     let gx = inputSide + first * gStream + t * width, gh = stateSide + first * gStream + t * width
+                    // |dL/dh_t|^2 per stream: how much gradient reaches step t.
+                    for s in 0..<count {
+                        var sum: Float = 0
+                        for j in 0..<layer.outputSize {
+                            let g = dOutStep[s * steps * outWidth + j] + carryH[s * carryStride + j]
+                            sum += g * g
+                        }
+                        squares[(first + s) * steps + t] = sum
+                    }
                     switch layer.kind {
                     case .lstm:
                         k.lstmBackward(count, outWidth, dOutStep, steps * outWidth, carryH, carryC, carryStride,
@@ -399,6 +409,29 @@ public final class Trainer {
         carried?.base.update(from: tape.state.base, count: batch * model.paddedStateSize)
     }
 
+    /// For each time step t of the last training step, the L2 norm over the
+    /// batch of dL/dh_t of recurrent layer `layer`: how much gradient reaches
+    /// step t (vanishing or exploding gradients, measured). Zeros for a layer
+    /// below the lowest trainable one, or before the first step.
+    public func hiddenGradientNorms(layer: Int, into out: UnsafeMutableBufferPointer<Float>) throws(RecurError) {
+        guard layer >= 0 && layer < model.layers.count, model.layers[layer].kind.isRecurrent else {
+            throw .invalidArgument("layer \(layer) is not a recurrent layer of this model")
+        }
+        guard let tape else {
+            out.update(repeating: 0)
+            return
+        }
+        guard out.count == tape.steps else {
+            throw .shape("count is \(out.count), the last step had \(tape.steps) time steps")
+        }
+        let squares = tape.hiddenGradientSquares[layer].base
+        for t in 0..<tape.steps {
+            var total = 0.0
+            for stream in 0..<tape.batch { total += Double(squares[stream * tape.steps + t]) }
+            out[t] = Float(total.squareRoot())
+        }
+    }
+
     /// Copies the last step's gradient of a tensor (before clipping) out,
     /// row-major; zeros for a frozen layer or before the first step.
     public func getGradient(layer: Int, name: String, into out: UnsafeMutableBufferPointer<Float>) throws(RecurError) {
@@ -476,6 +509,8 @@ final class Tape {
     let records: [FloatBuffer]
     /// Per layer: dL/d(output), [batch][steps][paddedOutput].
     let outputGradients: [FloatBuffer]
+    /// Per recurrent layer: |dL/dh_t|^2 of each stream and step, [batch][steps].
+    let hiddenGradientSquares: [FloatBuffer]
     /// Each stream's state while the forward pass runs: initial, then final.
     let state: FloatBuffer
     /// W_ih x of every position, [batch][steps][width], and W_hh h of every stream.
@@ -496,8 +531,9 @@ final class Tape {
     init(model: Model, batch: Int, steps: Int) throws(RecurError) {
         self.batch = batch
         self.steps = steps
-        var outputs: [FloatBuffer] = [], records: [FloatBuffer] = [], gradients: [FloatBuffer] = []
+        var outputs: [FloatBuffer] = [], records: [FloatBuffer] = [], gradients: [FloatBuffer] = [], squares: [FloatBuffer] = []
         for layer in model.layers {
+            squares.append(try FloatBuffer(count: layer.kind.isRecurrent ? batch * steps : 0))
             outputs.append(try FloatBuffer(count: batch * (steps + 1) * layer.paddedOutput))
             records.append(try FloatBuffer(count: batch * (steps + 1) * layer.recordSize))
             gradients.append(try FloatBuffer(count: batch * steps * layer.paddedOutput))
@@ -505,6 +541,7 @@ final class Tape {
         self.outputs = outputs
         self.records = records
         self.outputGradients = gradients
+        self.hiddenGradientSquares = squares
         widest = model.layers.map(\.width).max() ?? 0
         widestOutput = model.layers.map(\.paddedOutput).max() ?? 0
         state = try FloatBuffer(count: batch * model.paddedStateSize)

@@ -140,6 +140,7 @@ FUNCTIONS = {
     "recur_trainer_get_gradient": ("recur_status", ["const recur_trainer *", "size_t", "const char *", "float *", "size_t"]),
     "recur_trainer_reset_state": ("recur_status", ["recur_trainer *"]),
     "recur_trainer_set_threads": ("recur_status", ["recur_trainer *", "size_t"]),
+    "recur_trainer_hidden_gradient_norms": ("recur_status", ["const recur_trainer *", "size_t", "float *", "size_t"]),
 }
 
 

@@ -86,6 +86,12 @@ class Trainer(Handle):
         check(lib.recur_trainer_get_gradient(handle, layer, name.encode(), _arrays.float_pointer(out), out.size))
         return out
 
+    def hidden_gradient_norms(self, layer, steps):
+        """For each of the last step's `steps` time steps, |dL/dh_t| over the batch for recurrent layer `layer`."""
+        out = np.empty(int(steps), dtype=np.float32)
+        check(lib.recur_trainer_hidden_gradient_norms(self._handle(), int(layer), _arrays.float_pointer(out), out.size))
+        return out
+
     def set_threads(self, threads):
         """Splits the sequences of later steps over `threads` threads (1: none, the default)."""
         check(lib.recur_trainer_set_threads(self._handle(), int(threads)))
