@@ -4,6 +4,7 @@
 #   make demo       the above, then the demo in examples/c (installs json-c if missing)
 #   make test       every test: header checks, Swift tests, C API tests, examples, Python
 #   make header     regenerate include/recur.h from the Swift sources
+#   make bench      Recur vs PyTorch and ONNX Runtime (benchmarks/README.md)
 #   make clean
 
 SWIFT      ?= swift
@@ -19,7 +20,12 @@ CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic
 RPATH      := -Wl,-rpath,$(abspath $(LIBDIR))
 SWIFT_SOURCES := $(shell find Sources -name '*.swift' -o -name '*.h' -o -name '*.modulemap') Package.swift
 
-.PHONY: all lib header demo test test-swift test-c test-header test-python deps clean
+.PHONY: all lib header demo test test-swift test-c test-header test-python bench deps clean
+
+# Further targets live in mk/*.mk; a file there may add its test target to
+# EXTRA_TESTS, which `make test` runs after the others.
+EXTRA_TESTS :=
+-include $(sort $(wildcard mk/*.mk))
 
 all: lib
 
@@ -33,6 +39,7 @@ $(LIB): $(SWIFT_SOURCES)
 	@mkdir -p $(LIBDIR)
 	# Copy then rename: a process that has the old library loaded keeps it intact.
 	cp "$$($(SWIFT) build -c release --show-bin-path)/librecur.so" $(LIB).tmp && mv -f $(LIB).tmp $(LIB)
+	ln -sf librecur.so $(LIBDIR)/librecur.so.0
 
 include/recur.h: $(SWIFT_SOURCES) scripts/generate-header.py
 	$(PYTHON) scripts/generate-header.py
@@ -60,7 +67,7 @@ $(BUILD)/tests/test_alloc: Tests/c/test_alloc.c include/recur.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_STRICT) -Iinclude $< -o $@ -L$(LIBDIR) -lrecur $(RPATH)
 
-test: test-header test-swift test-c test-python
+test: test-header test-swift test-c test-python $(EXTRA_TESTS)
 	@echo "all tests passed"
 
 # The committed header equals a fresh generation, compiles cleanly as C99,
@@ -86,6 +93,19 @@ test-c: $(BUILD)/tests/test_api $(BUILD)/tests/test_trainer $(BUILD)/tests/test_
 # are installed: bindings/python/install_test_extras.sh).
 test-python: lib
 	bindings/python/run_tests.sh
+
+BENCH_ARGS ?=
+
+$(BUILD)/bench/bench: benchmarks/bench.c include/recur.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -std=c99 -Iinclude $< -o $@ -L$(LIBDIR) -lrecur $(RPATH)
+
+$(BUILD)/bench/jsonc_parse: benchmarks/jsonc_parse.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -std=c99 $< -o $@ -ljson-c
+
+bench: lib $(BUILD)/bench/bench $(BUILD)/bench/jsonc_parse
+	$(PYTHON) benchmarks/compare.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) .build

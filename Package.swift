@@ -26,9 +26,10 @@ let package = Package(
         .library(name: "recur", type: .dynamic, targets: ["RecurCAPI"]),
     ],
     targets: [
+        // json-c is linked statically (RecurCore's linker settings), so the
+        // library needs no libjson-c at run time.
         .systemLibrary(
             name: "CJSONC",
-            pkgConfig: "json-c",
             providers: [.apt(["libjson-c-dev"])]
         ),
         .target(name: "CRecurCPU"),
@@ -37,12 +38,16 @@ let package = Package(
         kernels("AVX512", defines: ["RECUR_AVX512", "RECUR_FMA"], march: "x86-64-v4"),
         .target(
             name: "RecurCore",
-            dependencies: ["CJSONC", "CRecurCPU", "RecurKernelsSSE2", "RecurKernelsAVX2", "RecurKernelsAVX512"]
+            dependencies: ["CJSONC", "CRecurCPU", "RecurKernelsSSE2", "RecurKernelsAVX2", "RecurKernelsAVX512"],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libjson-c.a"])]
         ),
         .target(
             name: "RecurCAPI",
             dependencies: ["RecurCore"],
             linkerSettings: [
+                // librecur.so.MAJOR, exporting recur_* only.
+                .unsafeFlags(["-Xlinker", "-soname=librecur.so.0",
+                              "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/RecurCAPI/recur.map"]),
                 // The release library carries the Swift runtime inside it, so a C
                 // program or Python needs no Swift toolchain (debug builds and
                 // `swift test` link it dynamically; see docs/development.md).

@@ -10,6 +10,8 @@
 #if RECUR_AVX512
 /// Streams that share each weight load in the batched product.
 private let streamTile = 4
+#elseif RECUR_AVX2
+private let streamTile = 3
 #else
 private let streamTile = 2
 #endif
@@ -44,73 +46,107 @@ public enum FastKernels {
                                                 input x: UnsafePointer<Float>, inputStride: Int,
                                                 output out: UnsafeMutablePointer<Float>, outputStride: Int) {
         let panels = width / panelWidth, half = width % panelWidth != 0
-        var i = 0
-        while i + streamTile <= count {
-            let x0 = x + i * inputStride, x1 = x0 + inputStride
-            let o0 = out + i * outputStride, o1 = o0 + outputStride
-            #if RECUR_AVX512
-            let x2 = x1 + inputStride, x3 = x2 + inputStride
-            let o2 = o1 + outputStride, o3 = o2 + outputStride
-            #endif
-            for p in 0..<panels {
-                let base = panelBase(w, p, depth)
-                var a0 = Panel(), a1 = Panel()
-                #if RECUR_AVX512
-                var a2 = Panel(), a3 = Panel()
-                #endif
-                for k in 0..<depth {
-                    let row = base + k * panelWidth
-                    a0.add(splat(x0[k]), times: row)
-                    a1.add(splat(x1[k]), times: row)
-                    #if RECUR_AVX512
-                    a2.add(splat(x2[k]), times: row)
-                    a3.add(splat(x3[k]), times: row)
-                    #endif
-                }
-                a0.store(o0 + p * panelWidth); a1.store(o1 + p * panelWidth)
-                #if RECUR_AVX512
-                a2.store(o2 + p * panelWidth); a3.store(o3 + p * panelWidth)
-                #endif
+        if count < streamTile {
+            for i in 0..<count {
+                projectOne(depth: depth, weights: w, panels: panels, half: half,
+                           input: x + i * inputStride, output: out + i * outputStride)
             }
-            if half {
-                let base = panelBase(w, panels, depth)
-                for s in 0..<streamTile {
-                    let xs = x0 + s * inputStride
-                    var a = HalfPanel()
-                    for k in 0..<depth { a.add(splat(xs[k]), times: base + k * 16) }
-                    a.store(o0 + s * outputStride + panels * panelWidth)
-                }
-            }
-            i += streamTile
+            return
         }
-        while i < count {
-            let xi = x + i * inputStride, o = out + i * outputStride
-            var p = 0
-            // Two panels at once: more independent sums hide the FMA latency.
-            while p + 2 <= panels {
-                let base0 = panelBase(w, p, depth), base1 = panelBase(w, p + 1, depth)
-                var a0 = Panel(), a1 = Panel()
-                for k in 0..<depth {
-                    let b = splat(xi[k])
-                    a0.add(b, times: base0 + k * panelWidth)
-                    a1.add(b, times: base1 + k * panelWidth)
+        // Panel by panel (a panel's weights stay in L1 cache), all streams.
+        for p in 0...panels {
+            if p == panels && !half { break }
+            let base = panelBase(w, p, depth)
+            var i = 0
+            while i + streamTile <= count {
+                let x0 = x + i * inputStride, x1 = x0 + inputStride
+                let o0 = out + i * outputStride + p * panelWidth, o1 = o0 + outputStride
+                #if RECUR_AVX512 || RECUR_AVX2
+                let x2 = x1 + inputStride, o2 = o1 + outputStride
+                #endif
+                #if RECUR_AVX512
+                let x3 = x2 + inputStride, o3 = o2 + outputStride
+                #endif
+                if p < panels {
+                    var a0 = Panel(), a1 = Panel()
+                    #if RECUR_AVX512 || RECUR_AVX2
+                    var a2 = Panel()
+                    #endif
+                    #if RECUR_AVX512
+                    var a3 = Panel()
+                    #endif
+                    for k in 0..<depth {
+                        let row = base + k * panelWidth
+                        a0.add(splat(x0[k]), times: row)
+                        a1.add(splat(x1[k]), times: row)
+                        #if RECUR_AVX512 || RECUR_AVX2
+                        a2.add(splat(x2[k]), times: row)
+                        #endif
+                        #if RECUR_AVX512
+                        a3.add(splat(x3[k]), times: row)
+                        #endif
+                    }
+                    a0.store(o0); a1.store(o1)
+                    #if RECUR_AVX512 || RECUR_AVX2
+                    a2.store(o2)
+                    #endif
+                    #if RECUR_AVX512
+                    a3.store(o3)
+                    #endif
+                } else {
+                    for s in 0..<streamTile {
+                        let xs = x0 + s * inputStride
+                        var a = HalfPanel()
+                        for k in 0..<depth { a.add(splat(xs[k]), times: base + k * 16) }
+                        a.store(o0 + s * outputStride)
+                    }
                 }
-                a0.store(o + p * panelWidth); a1.store(o + (p + 1) * panelWidth)
-                p += 2
+                i += streamTile
             }
-            if p < panels {
-                let base = panelBase(w, p, depth)
-                var a = Panel()
-                for k in 0..<depth { a.add(splat(xi[k]), times: base + k * panelWidth) }
-                a.store(o + p * panelWidth)
+            while i < count {
+                let xi = x + i * inputStride, o = out + i * outputStride + p * panelWidth
+                if p < panels {
+                    var a = Panel()
+                    for k in 0..<depth { a.add(splat(xi[k]), times: base + k * panelWidth) }
+                    a.store(o)
+                } else {
+                    var a = HalfPanel()
+                    for k in 0..<depth { a.add(splat(xi[k]), times: base + k * 16) }
+                    a.store(o)
+                }
+                i += 1
             }
-            if half {
-                let base = panelBase(w, panels, depth)
-                var a = HalfPanel()
-                for k in 0..<depth { a.add(splat(xi[k]), times: base + k * 16) }
-                a.store(o + panels * panelWidth)
+        }
+    }
+
+    /// One stream: two panels at once, so that more independent sums hide
+    /// the FMA latency.
+    @inline(__always)
+    static func projectOne<E: WeightElement>(depth: Int, weights w: UnsafePointer<E>, panels: Int, half: Bool,
+                                             input xi: UnsafePointer<Float>, output o: UnsafeMutablePointer<Float>) {
+        var p = 0
+        while p + 2 <= panels {
+            let base0 = panelBase(w, p, depth), base1 = panelBase(w, p + 1, depth)
+            var a0 = Panel(), a1 = Panel()
+            for k in 0..<depth {
+                let b = splat(xi[k])
+                a0.add(b, times: base0 + k * panelWidth)
+                a1.add(b, times: base1 + k * panelWidth)
             }
-            i += 1
+            a0.store(o + p * panelWidth); a1.store(o + (p + 1) * panelWidth)
+            p += 2
+        }
+        if p < panels {
+            let base = panelBase(w, p, depth)
+            var a = Panel()
+            for k in 0..<depth { a.add(splat(xi[k]), times: base + k * panelWidth) }
+            a.store(o + p * panelWidth)
+        }
+        if half {
+            let base = panelBase(w, panels, depth)
+            var a = HalfPanel()
+            for k in 0..<depth { a.add(splat(xi[k]), times: base + k * 16) }
+            a.store(o + panels * panelWidth)
         }
     }
 
@@ -122,31 +158,42 @@ public enum FastKernels {
                                        gradient d: UnsafePointer<Float>, gradientStride: Int,
                                        output out: UnsafeMutablePointer<Float>, outputStride: Int, accumulate: Bool) {
         let panels = (width + panelWidth - 1) / panelWidth
-        for i in 0..<count {
-            let di = d + i * gradientStride, o = out + i * outputStride
-            var k = 0
-            while k < depth {
-                let rows = min(4, depth - k)
+        // Four weight rows at a time (they stay in L1 cache) against every
+        // stream, two streams at a time (eight sums in flight).
+        var k = 0
+        while k < depth {
+            let rows = min(4, depth - k)
+            var i = 0
+            while i < count {
+                let pair = i + 1 < count
+                let d0 = d + i * gradientStride, d1 = pair ? d0 + gradientStride : d0
                 var a0 = Vec(), a1 = Vec(), a2 = Vec(), a3 = Vec()
+                var b0 = Vec(), b1 = Vec(), b2 = Vec(), b3 = Vec()
                 for p in 0..<panels {
                     let pw = min(panelWidth, width - p * panelWidth)
-                    let row = panelBase(w, p, depth) + k * pw, dp = di + p * panelWidth
+                    let row = panelBase(w, p, depth) + k * pw, offset = p * panelWidth
                     var v = 0
                     while v < pw {
-                        let dv = load(dp + v)
-                        a0 = fma(a0, load(row + v), dv)
-                        if rows > 1 { a1 = fma(a1, load(row + pw + v), dv) }
-                        if rows > 2 { a2 = fma(a2, load(row + 2 * pw + v), dv) }
-                        if rows > 3 { a3 = fma(a3, load(row + 3 * pw + v), dv) }
+                        let e0 = load(d0 + offset + v), e1 = load(d1 + offset + v)
+                        let w0 = load(row + v)
+                        a0 = fma(a0, w0, e0); b0 = fma(b0, w0, e1)
+                        if rows > 1 { let w1 = load(row + pw + v); a1 = fma(a1, w1, e0); b1 = fma(b1, w1, e1) }
+                        if rows > 2 { let w2 = load(row + 2 * pw + v); a2 = fma(a2, w2, e0); b2 = fma(b2, w2, e1) }
+                        if rows > 3 { let w3 = load(row + 3 * pw + v); a3 = fma(a3, w3, e0); b3 = fma(b3, w3, e1) }
                         v += lanes
                     }
                 }
-                o[k] = accumulate ? o[k] + horizontalSum(a0) : horizontalSum(a0)
-                if rows > 1 { o[k + 1] = accumulate ? o[k + 1] + horizontalSum(a1) : horizontalSum(a1) }
-                if rows > 2 { o[k + 2] = accumulate ? o[k + 2] + horizontalSum(a2) : horizontalSum(a2) }
-                if rows > 3 { o[k + 3] = accumulate ? o[k + 3] + horizontalSum(a3) : horizontalSum(a3) }
-                k += rows
+                func write(_ o: UnsafeMutablePointer<Float>, _ s0: Vec, _ s1: Vec, _ s2: Vec, _ s3: Vec) {
+                    o[k] = accumulate ? o[k] + horizontalSum(s0) : horizontalSum(s0)
+                    if rows > 1 { o[k + 1] = accumulate ? o[k + 1] + horizontalSum(s1) : horizontalSum(s1) }
+                    if rows > 2 { o[k + 2] = accumulate ? o[k + 2] + horizontalSum(s2) : horizontalSum(s2) }
+                    if rows > 3 { o[k + 3] = accumulate ? o[k + 3] + horizontalSum(s3) : horizontalSum(s3) }
+                }
+                write(out + i * outputStride, a0, a1, a2, a3)
+                if pair { write(out + (i + 1) * outputStride, b0, b1, b2, b3) }
+                i += 2
             }
+            k += rows
         }
     }
 
