@@ -38,13 +38,14 @@ public func recur_trainer_free(_ trainer: TrainerPointer?) {
 /// `x` is [batch][steps][input_size]; `target` is [batch][steps][output_size]
 /// ("targets": "sequence") or [batch][output_size] ("last"). Writes the loss
 /// before the update to *out_loss (out_loss may be NULL). Allocates only
-/// the first time it sees a given batch and steps.
+/// when batch or steps differ from the previous step's (and on the first).
 /// On error nothing changes: weights, optimizer state and carried state are
 /// as they were.
 /// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, batch or steps 0),
-/// RECUR_ERROR_SHAPE (a stateful trainer given another batch size),
-/// RECUR_ERROR_NUMERIC (non-finite input, target, loss or gradient; the
-/// message says which), RECUR_ERROR_OUT_OF_MEMORY.
+/// RECUR_ERROR_SHAPE (batch * steps too large, or a stateful trainer that
+/// carries state given another batch size), RECUR_ERROR_NUMERIC (non-finite
+/// input, target, loss or gradient, or an update that would make a weight
+/// non-finite; the message says which), RECUR_ERROR_OUT_OF_MEMORY.
 @_cdecl("recur_trainer_step")
 public func recur_trainer_step(_ trainer: TrainerPointer?, _ x: UnsafePointer<Float>?, _ batch: UInt, _ steps: UInt, _ target: UnsafePointer<Float>?, _ out_loss: UnsafeMutablePointer<Float>?) -> Status {
     withStatus { () throws(RecurError) in
@@ -78,9 +79,11 @@ public func recur_trainer_step_labels(_ trainer: TrainerPointer?, _ x: UnsafePoi
     }
 }
 
-/// Global L2 norm of the last step's gradient over all trainable
-/// parameters, before clipping (also after a step refused as
-/// RECUR_ERROR_NUMERIC). 0 before the first step or when trainer is NULL.
+/// Global L2 norm of the last computed gradient over all trainable
+/// parameters, before clipping (also of a step refused as
+/// RECUR_ERROR_NUMERIC after its backward pass; a step refused earlier, for
+/// a non-finite input or target, leaves it unchanged). 0 before the first
+/// step or when trainer is NULL.
 @_cdecl("recur_trainer_last_gradient_norm")
 public func recur_trainer_last_gradient_norm(_ trainer: ConstTrainerPointer?) -> Float {
     Handle.peek(trainer, as: Trainer.self)?.lastGradientNorm ?? 0

@@ -102,6 +102,9 @@ final class InvalidDocumentTests: XCTestCase {
             XCTAssertEqual(refusal(text)?.status, .parse, "\(text)")
         }
         XCTAssertEqual(refusal([0x7B, 0x00, 0x7D])?.status, .parse)
+        // `null` is valid JSON, just not a model.
+        XCTAssertEqual(refusal("null")?.status, .model)
+        XCTAssertEqual(refusal(" 42 ")?.status, .model)
     }
 
     func testMissingFileIsAnIOError() {

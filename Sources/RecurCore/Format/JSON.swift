@@ -13,7 +13,8 @@ final class JSONDocument {
     /// the stack or the heap.
     static let maximumDepth: Int32 = 64
 
-    private let tree: OpaquePointer
+    /// nil for the document `null` (json-c's NULL object).
+    private let tree: OpaquePointer?
 
     /// The top-level value.
     var root: JSONValue { JSONValue(tree) }
@@ -43,21 +44,24 @@ final class JSONDocument {
             if parsed == nil { chunkStart += length }
         }
 
-        guard let tree = parsed else {
+        // json-c returns NULL both for `null` and for an incomplete text.
+        let complete = bytes.count > 0 && json_tokener_get_error(tokener) == json_tokener_success
+        guard parsed != nil || complete else {
             let what = bytes.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
                 ? "the document is empty" : "unexpected end of the document"
             throw RecurError(.parse, "not valid JSON: \(what) (\(bytes.count) bytes)")
         }
+        let tree = parsed
         // Anything but white space after the value is an error.
         let end = chunkStart + Int(json_tokener_get_parse_end(tokener))
         if let extra = bytes[min(end, bytes.count)...].firstIndex(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) {
-            json_object_put(tree)
+            if let tree { json_object_put(tree) }
             throw RecurError(.parse, "not valid JSON: unexpected text after the document at byte \(extra)")
         }
         self.tree = tree
     }
 
-    deinit { json_object_put(tree) }
+    deinit { if let tree { json_object_put(tree) } }
 }
 
 /// A borrowed view of one JSON value inside a `JSONDocument`.

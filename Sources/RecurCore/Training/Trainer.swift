@@ -65,6 +65,9 @@ public final class Trainer {
     /// Stateful training: each stream's final state, carried into the next step.
     private var carried: FloatBuffer? = nil
     private var carriedBatch = 0
+    /// Whether `carried` holds a state yet (it is allocated before the
+    /// first step of a batch size, so that keeping it cannot fail).
+    private var hasCarriedState = false
 
     public init(model: Model, config: TrainerConfig, kernels: KernelSet = .active) throws(RecurError) {
         self.model = model
@@ -94,6 +97,7 @@ public final class Trainer {
     public func resetState() {
         carried = nil
         carriedBatch = 0
+        hasCarriedState = false
     }
 
     /// One training step on `input` ([batch][steps][input]); returns the
@@ -105,10 +109,15 @@ public final class Trainer {
         if tape?.batch != batch || tape?.steps != steps {
             tape = try Tape(model: model, batch: batch, steps: steps)
         }
+        if config.stateful && (carried == nil || carriedBatch != batch) {
+            carried = try FloatBuffer(count: batch * model.paddedStateSize)
+            carriedBatch = batch
+            hasCarriedState = false
+        }
         guard let tape, let x = input.baseAddress else { throw RecurError(.internal, "no tape") }
 
         // Initial state: zeros, or the carried state of stateful training.
-        if config.stateful, let carried {
+        if config.stateful, hasCarriedState, let carried {
             tape.state.base.update(from: carried.base, count: batch * model.paddedStateSize)
         } else {
             tape.state.zero()
@@ -402,11 +411,8 @@ public final class Trainer {
     }
 
     private func keepFinalState(_ tape: Tape, batch: Int) {
-        if carried == nil || carriedBatch != batch {
-            carried = try? FloatBuffer(count: batch * model.paddedStateSize)
-            carriedBatch = carried == nil ? 0 : batch
-        }
         carried?.base.update(from: tape.state.base, count: batch * model.paddedStateSize)
+        hasCarriedState = true
     }
 
     /// For each time step t of the last training step, the L2 norm over the
@@ -448,7 +454,7 @@ public final class Trainer {
         guard !overflow, positions <= ModelLimits.maximumParameters / max(1, model.inputSize, model.outputSize) else {
             throw .shape("batch \(batch) x steps \(steps) is too large")
         }
-        if config.stateful, carried != nil, carriedBatch != batch {
+        if config.stateful, hasCarriedState, carriedBatch != batch {
             throw .shape("batch is \(batch), but this stateful trainer carries the state of \(carriedBatch) streams (reset its state to change the batch)")
         }
         guard input.count == positions * model.inputSize, let x = input.baseAddress else {
