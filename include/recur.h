@@ -317,13 +317,14 @@ void recur_trainer_free(recur_trainer *trainer);
  * `x` is [batch][steps][input_size]; `target` is [batch][steps][output_size]
  * ("targets": "sequence") or [batch][output_size] ("last"). Writes the loss
  * before the update to *out_loss (out_loss may be NULL). Allocates only
- * the first time it sees a given batch and steps.
+ * when batch or steps differ from the previous step's (and on the first).
  * On error nothing changes: weights, optimizer state and carried state are
  * as they were.
  * Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, batch or steps 0),
- * RECUR_ERROR_SHAPE (a stateful trainer given another batch size),
- * RECUR_ERROR_NUMERIC (non-finite input, target, loss or gradient; the
- * message says which), RECUR_ERROR_OUT_OF_MEMORY.
+ * RECUR_ERROR_SHAPE (batch * steps too large, or a stateful trainer that
+ * carries state given another batch size), RECUR_ERROR_NUMERIC (non-finite
+ * input, target, loss or gradient, or an update that would make a weight
+ * non-finite; the message says which), RECUR_ERROR_OUT_OF_MEMORY.
  */
 recur_status recur_trainer_step(recur_trainer *trainer, const float *x, size_t batch, size_t steps, const float *target, float *out_loss);
 
@@ -334,9 +335,11 @@ recur_status recur_trainer_step(recur_trainer *trainer, const float *x, size_t b
  */
 recur_status recur_trainer_step_labels(recur_trainer *trainer, const float *x, size_t batch, size_t steps, const int32_t *labels, float *out_loss);
 
-/* Global L2 norm of the last step's gradient over all trainable
- * parameters, before clipping (also after a step refused as
- * RECUR_ERROR_NUMERIC). 0 before the first step or when trainer is NULL.
+/* Global L2 norm of the last computed gradient over all trainable
+ * parameters, before clipping (also of a step refused as
+ * RECUR_ERROR_NUMERIC after its backward pass; a step refused earlier, for
+ * a non-finite input or target, leaves it unchanged). 0 before the first
+ * step or when trainer is NULL.
  */
 float recur_trainer_last_gradient_norm(const recur_trainer *trainer);
 
