@@ -44,6 +44,11 @@ final class JSONDocument {
             if parsed == nil { chunkStart += length }
         }
 
+        // A number at the very end (a document like `42`) is only complete
+        // once something follows it: give json-c one space.
+        if parsed == nil && bytes.count > 0 && json_tokener_get_error(tokener) == json_tokener_continue {
+            parsed = json_tokener_parse_ex(tokener, " ", 1)
+        }
         // json-c returns NULL both for `null` and for an incomplete text.
         let complete = bytes.count > 0 && json_tokener_get_error(tokener) == json_tokener_success
         guard parsed != nil || complete else {

@@ -26,6 +26,11 @@ public final class Trainer {
     private let moment2: FloatBuffer
     /// Parameter-buffer ranges of the layers that are not frozen.
     let trainableRanges: [Range<Int>]
+    /// Transposed copies of the weights the backward pass multiplies by
+    /// (W_ih and W_hh with inputs and outputs swapped, in the panel layout),
+    /// refreshed from the weights at each step.
+    private let transposed: FloatBuffer
+    private let transposedOffsets: [(input: Int, recurrent: Int)]
     /// Optimizer steps taken so far.
     public private(set) var stepCount = 0
     /// Global L2 norm of the last step's gradient, before clipping.
@@ -78,6 +83,17 @@ public final class Trainer {
         moment1 = try FloatBuffer(count: config.optimizer.kind == .sgd && config.optimizer.momentum == 0 ? 0 : size)
         moment2 = try FloatBuffer(count: config.optimizer.kind == .sgd ? 0 : size)
         trainableRanges = model.layers.indices.filter { !config.frozenLayers.contains($0) }.map { model.layers[$0].parameterRange }
+        var offsets: [(input: Int, recurrent: Int)] = []
+        var total = 0
+        for layer in model.layers {
+            let input = total
+            total += layer.width * padded(layer.inputSize)
+            let recurrent = total
+            if layer.kind.isRecurrent { total += layer.width * layer.paddedOutput }
+            offsets.append((input, recurrent))
+        }
+        transposed = try FloatBuffer(count: total)
+        transposedOffsets = offsets
     }
 
     /// Parses `json` as a trainer configuration for `model`.
@@ -131,6 +147,7 @@ public final class Trainer {
             let parts = pool.count
             pool.run { part in self.forward(x, tape, streams: WorkerPool.split(batch, parts, part)) }
             loss = computeLoss(targets, tape)
+            refreshTransposed()
             pool.run { part in
                 let buffer = part == 0 ? self.gradients : self.threadGradients[part - 1]
                 buffer.zero()
@@ -144,6 +161,7 @@ public final class Trainer {
         } else {
             forward(x, tape, streams: 0..<batch)
             loss = computeLoss(targets, tape)
+            refreshTransposed()
             gradients.zero()
             backward(x, tape, streams: 0..<batch, into: gradients)
         }
@@ -332,8 +350,18 @@ public final class Trainer {
                         k.rnnBackward(count, outWidth, layer.activation == .relu, dOutStep, steps * outWidth, carryH, carryStride,
                                       outputsFirst + (t + 1) * outWidth, outStreamStride, gx, gStream)
                     }
-                    k.projectBackward(count, layer.outputSize, width, p + layer.recurrentWeightOffset,
-                                      gh, gStream, carryH, carryStride, layer.kind == .gru)
+                    // dL/dh_t-1 += W_hh^T (state side), as a forward product
+                    // over the transposed weights (the fast, batched kernel).
+                    let recurrentT = transposed.base + transposedOffsets[index].recurrent
+                    if layer.kind == .gru {
+                        let temporary = tape.carryTemporary.base + first * carryStride
+                        k.project(count, width, outWidth, recurrentT, gh, gStream, temporary, carryStride)
+                        for s in 0..<count {
+                            for j in 0..<outWidth { carryH[s * carryStride + j] += temporary[s * carryStride + j] }
+                        }
+                    } else {
+                        k.project(count, width, outWidth, recurrentT, gh, gStream, carryH, carryStride)
+                    }
                 }
             }
 
@@ -355,10 +383,41 @@ public final class Trainer {
             if index > lowest {
                 let below = model.layers[index - 1].paddedOutput
                 let dInput = tape.outputGradients[index - 1].base
+                let inputT = transposed.base + transposedOffsets[index].input
                 for stream in streams {
-                    k.projectBackward(steps, layer.inputSize, width, p + layer.inputWeightOffset,
-                                      inputSide + stream * gStream, width, dInput + stream * steps * below, below, false)
+                    k.project(steps, width, below, inputT, inputSide + stream * gStream, width, dInput + stream * steps * below, below)
                 }
+            }
+        }
+    }
+
+    /// W^T of every weight block the backward pass needs: W_hh of the
+    /// recurrent layers from the lowest trainable one up, W_ih of the layers
+    /// above it (whose input gradient is needed).
+    private func refreshTransposed() {
+        guard let lowest = model.layers.indices.first(where: { !config.frozenLayers.contains($0) }) else { return }
+        let p = model.parameters.base, t = transposed.base
+        for index in lowest..<model.layers.count {
+            let layer = model.layers[index], width = layer.width
+            if index > lowest {
+                Trainer.transpose(p + layer.inputWeightOffset, depth: layer.inputSize, width: width,
+                                  into: t + transposedOffsets[index].input)
+            }
+            if layer.kind.isRecurrent {
+                Trainer.transpose(p + layer.recurrentWeightOffset, depth: layer.outputSize, width: width,
+                                  into: t + transposedOffsets[index].recurrent)
+            }
+        }
+    }
+
+    /// A [depth inputs -> width outputs] block in the panel layout, written
+    /// as the [width -> padded(depth)] block of its transpose.
+    static func transpose(_ w: UnsafePointer<Float>, depth: Int, width: Int, into target: UnsafeMutablePointer<Float>) {
+        let targetWidth = padded(depth)
+        for k in 0..<depth {
+            for r in 0..<width {
+                target[panelIndex(input: r, output: k, depth: width, width: targetWidth)] =
+                    w[panelIndex(input: k, output: r, depth: depth, width: width)]
             }
         }
     }
@@ -529,6 +588,8 @@ final class Tape {
     /// dL/dh and dL/dc flowing back in time, [batch][paddedOutput].
     let carryH: FloatBuffer
     let carryC: FloatBuffer
+    /// Room for a GRU's W_hh^T product before it joins the carry.
+    let carryTemporary: FloatBuffer
     /// Per-stream strides of the buffers above that all layers share: the
     /// widest layer's, so threads on different layers never share a row.
     let widest: Int
@@ -557,5 +618,6 @@ final class Tape {
         stateGateGradients = try FloatBuffer(count: model.layers.contains { $0.kind == .gru } ? batch * steps * widest : 0)
         carryH = try FloatBuffer(count: batch * widestOutput)
         carryC = try FloatBuffer(count: batch * widestOutput)
+        carryTemporary = try FloatBuffer(count: model.layers.contains { $0.kind == .gru } ? batch * widestOutput : 0)
     }
 }
