@@ -150,53 +150,6 @@ public enum FastKernels {
         }
     }
 
-    /// out[i][k] (+)= sum over r < width of W[k][r] * d[i][r], for i < count
-    /// and k < depth: the backward of `project` (dL/dx = W dL/dy). Each sum is
-    /// one vector accumulator over r in order, then its lanes in a fixed
-    /// tree. With `accumulate`, adds to out instead of overwriting it.
-    public static func projectBackward(count: Int, depth: Int, width: Int, weights w: UnsafePointer<Float>,
-                                       gradient d: UnsafePointer<Float>, gradientStride: Int,
-                                       output out: UnsafeMutablePointer<Float>, outputStride: Int, accumulate: Bool) {
-        let panels = (width + panelWidth - 1) / panelWidth
-        // Four weight rows at a time (they stay in L1 cache) against every
-        // stream, two streams at a time (eight sums in flight).
-        var k = 0
-        while k < depth {
-            let rows = min(4, depth - k)
-            var i = 0
-            while i < count {
-                let pair = i + 1 < count
-                let d0 = d + i * gradientStride, d1 = pair ? d0 + gradientStride : d0
-                var a0 = Vec(), a1 = Vec(), a2 = Vec(), a3 = Vec()
-                var b0 = Vec(), b1 = Vec(), b2 = Vec(), b3 = Vec()
-                for p in 0..<panels {
-                    let pw = min(panelWidth, width - p * panelWidth)
-                    let row = panelBase(w, p, depth) + k * pw, offset = p * panelWidth
-                    var v = 0
-                    while v < pw {
-                        let e0 = load(d0 + offset + v), e1 = load(d1 + offset + v)
-                        let w0 = load(row + v)
-                        a0 = fma(a0, w0, e0); b0 = fma(b0, w0, e1)
-                        if rows > 1 { let w1 = load(row + pw + v); a1 = fma(a1, w1, e0); b1 = fma(b1, w1, e1) }
-                        if rows > 2 { let w2 = load(row + 2 * pw + v); a2 = fma(a2, w2, e0); b2 = fma(b2, w2, e1) }
-                        if rows > 3 { let w3 = load(row + 3 * pw + v); a3 = fma(a3, w3, e0); b3 = fma(b3, w3, e1) }
-                        v += lanes
-                    }
-                }
-                func write(_ o: UnsafeMutablePointer<Float>, _ s0: Vec, _ s1: Vec, _ s2: Vec, _ s3: Vec) {
-                    o[k] = accumulate ? o[k] + horizontalSum(s0) : horizontalSum(s0)
-                    if rows > 1 { o[k + 1] = accumulate ? o[k + 1] + horizontalSum(s1) : horizontalSum(s1) }
-                    if rows > 2 { o[k + 2] = accumulate ? o[k + 2] + horizontalSum(s2) : horizontalSum(s2) }
-                    if rows > 3 { o[k + 3] = accumulate ? o[k + 3] + horizontalSum(s3) : horizontalSum(s3) }
-                }
-                write(out + i * outputStride, a0, a1, a2, a3)
-                if pair { write(out + (i + 1) * outputStride, b0, b1, b2, b3) }
-                i += 2
-            }
-            k += rows
-        }
-    }
-
     /// W[k][r] += sum over i < count of x[i][k] * d[i][r], for k < depth and
     /// r < width (W in the panel layout): the weight gradient of `project`,
     /// summed over positions i in order, then added.

@@ -22,9 +22,6 @@ public struct KernelSet: Sendable {
     typealias ProjectHalf = @Sendable (_ count: Int, _ depth: Int, _ width: Int, _ weights: UnsafePointer<UInt16>,
                                        _ input: UnsafePointer<Float>, _ inputStride: Int,
                                        _ output: UnsafeMutablePointer<Float>, _ outputStride: Int) -> Void
-    typealias ProjectBackward = @Sendable (_ count: Int, _ depth: Int, _ width: Int, _ weights: UnsafePointer<Float>,
-                                           _ gradient: UnsafePointer<Float>, _ gradientStride: Int,
-                                           _ output: UnsafeMutablePointer<Float>, _ outputStride: Int, _ accumulate: Bool) -> Void
     typealias WeightGradient = @Sendable (_ count: Int, _ depth: Int, _ width: Int,
                                           _ input: UnsafePointer<Float>, _ inputStride: Int,
                                           _ gradient: UnsafePointer<Float>, _ gradientStride: Int,
@@ -67,7 +64,6 @@ public struct KernelSet: Sendable {
 
     let project: Project
     let projectHalf: ProjectHalf
-    let projectBackward: ProjectBackward
     let accumulateWeightGradient: WeightGradient
     let accumulateRows: RowSum
     let lstmForward: GatedForward
@@ -84,7 +80,7 @@ extension KernelSet {
     /// Plain loops: RecurCore/Kernels/Reference.swift and RecurCore/Layers.
     public static let reference = KernelSet(
         name: "reference",
-        project: ReferenceKernels.project, projectHalf: ReferenceKernels.projectHalf, projectBackward: ReferenceKernels.projectBackward,
+        project: ReferenceKernels.project, projectHalf: ReferenceKernels.projectHalf,
         accumulateWeightGradient: ReferenceKernels.accumulateWeightGradient, accumulateRows: ReferenceKernels.accumulateRows,
         lstmForward: LSTMCell.forward, lstmBackward: LSTMCell.backward,
         gruForward: GRUCell.forward, gruBackward: GRUCell.backward,
@@ -94,7 +90,6 @@ extension KernelSet {
     public static let sse2 = KernelSet(
         name: "sse2",
         project: RecurKernelsSSE2.FastKernels.project, projectHalf: RecurKernelsSSE2.FastKernels.projectHalf,
-        projectBackward: RecurKernelsSSE2.FastKernels.projectBackward,
         accumulateWeightGradient: RecurKernelsSSE2.FastKernels.accumulateWeightGradient,
         accumulateRows: RecurKernelsSSE2.FastKernels.accumulateRows,
         lstmForward: RecurKernelsSSE2.FastKernels.lstmForward, lstmBackward: RecurKernelsSSE2.FastKernels.lstmBackward,
@@ -105,7 +100,6 @@ extension KernelSet {
     public static let avx2 = KernelSet(
         name: "avx2",
         project: RecurKernelsAVX2.FastKernels.project, projectHalf: RecurKernelsAVX2.FastKernels.projectHalf,
-        projectBackward: RecurKernelsAVX2.FastKernels.projectBackward,
         accumulateWeightGradient: RecurKernelsAVX2.FastKernels.accumulateWeightGradient,
         accumulateRows: RecurKernelsAVX2.FastKernels.accumulateRows,
         lstmForward: RecurKernelsAVX2.FastKernels.lstmForward, lstmBackward: RecurKernelsAVX2.FastKernels.lstmBackward,
@@ -116,7 +110,6 @@ extension KernelSet {
     public static let avx512 = KernelSet(
         name: "avx512",
         project: RecurKernelsAVX512.FastKernels.project, projectHalf: RecurKernelsAVX512.FastKernels.projectHalf,
-        projectBackward: RecurKernelsAVX512.FastKernels.projectBackward,
         accumulateWeightGradient: RecurKernelsAVX512.FastKernels.accumulateWeightGradient,
         accumulateRows: RecurKernelsAVX512.FastKernels.accumulateRows,
         lstmForward: RecurKernelsAVX512.FastKernels.lstmForward, lstmBackward: RecurKernelsAVX512.FastKernels.lstmBackward,

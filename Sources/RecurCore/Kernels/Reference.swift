@@ -34,19 +34,6 @@ enum ReferenceKernels {
         }
     }
 
-    /// out[i][k] (+)= sum over r < width of W[k][r] * d[i][r].
-    static func projectBackward(count: Int, depth: Int, width: Int, weights w: UnsafePointer<Float>,
-                                gradient d: UnsafePointer<Float>, gradientStride: Int,
-                                output out: UnsafeMutablePointer<Float>, outputStride: Int, accumulate: Bool) {
-        for i in 0..<count {
-            for k in 0..<depth {
-                var sum: Float = 0
-                for r in 0..<width { sum += w[panelIndex(input: k, output: r, depth: depth, width: width)] * d[i * gradientStride + r] }
-                out[i * outputStride + k] = accumulate ? out[i * outputStride + k] + sum : sum
-            }
-        }
-    }
-
     /// W[k][r] += sum over i < count of x[i][k] * d[i][r].
     static func accumulateWeightGradient(count: Int, depth: Int, width: Int,
                                          input x: UnsafePointer<Float>, inputStride: Int,
