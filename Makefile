@@ -25,6 +25,7 @@ SWIFT_SOURCES := $(shell find Sources -name '*.swift' -o -name '*.h' -o -name '*
 # Further targets live in mk/*.mk; a file there may add its test target to
 # EXTRA_TESTS, which `make test` runs after the others.
 EXTRA_TESTS :=
+.DEFAULT_GOAL := all
 -include $(sort $(wildcard mk/*.mk))
 
 all: lib
