@@ -4,9 +4,6 @@
 #   make examples-more        build build/examples/{agents,adapt,charrnn}
 #   make test-examples-more   run them and check what they print (part of `make test`)
 
-# Rules defined here must not become the default goal: `make` alone still
-# builds the library.
-
 EXAMPLES_MORE := $(BUILD)/examples/agents $(BUILD)/examples/adapt $(BUILD)/examples/charrnn
 
 # As the main Makefile's rule for single-file examples, plus libm (sqrt, exp,
