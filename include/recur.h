@@ -190,6 +190,14 @@ size_t recur_model_state_size(const recur_model *model);
  */
 recur_status recur_model_get_tensor(const recur_model *model, size_t layer, const char *name, float *out, size_t count);
 
+/* The shape of tensor `name` of layer `layer`, as in the model format:
+ * *out_rows by *out_columns for a matrix, *out_rows by 1 for a vector (a
+ * bias). Out-pointers are untouched on failure.
+ * Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, layer out of range,
+ * no such tensor, e.g. an absent bias).
+ */
+recur_status recur_model_tensor_shape(const recur_model *model, size_t layer, const char *name, size_t *out_rows, size_t *out_columns);
+
 /* Replaces tensor `name` of layer `layer` with `values` (row-major, `count`
  * finite floats). Changes the weights in place: no state may run on this
  * model during the call. On error the model is unchanged.

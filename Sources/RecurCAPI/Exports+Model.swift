@@ -159,6 +159,23 @@ public func recur_model_get_tensor(_ model: ConstModelPointer?, _ layer: UInt, _
     }
 }
 
+/// The shape of tensor `name` of layer `layer`, as in the model format:
+/// *out_rows by *out_columns for a matrix, *out_rows by 1 for a vector (a
+/// bias). Out-pointers are untouched on failure.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, layer out of range,
+/// no such tensor, e.g. an absent bias).
+@_cdecl("recur_model_tensor_shape")
+public func recur_model_tensor_shape(_ model: ConstModelPointer?, _ layer: UInt, _ name: UnsafePointer<CChar>?, _ out_rows: UnsafeMutablePointer<UInt>?, _ out_columns: UnsafeMutablePointer<UInt>?) -> Status {
+    withStatus { () throws(RecurError) in
+        let model = try Handle.unbox(model, as: Model.self, "model")
+        let name = String(cString: try required(name, "name"))
+        let rows = try required(out_rows, "out_rows"), columns = try required(out_columns, "out_columns")
+        let slot = try model.slot(layer: Int(clamping: layer), tensor: name)
+        rows.pointee = UInt(slot.shape[0])
+        columns.pointee = UInt(slot.shape.count == 2 ? slot.shape[1] : 1)
+    }
+}
+
 /// Replaces tensor `name` of layer `layer` with `values` (row-major, `count`
 /// finite floats). Changes the weights in place: no state may run on this
 /// model during the call. On error the model is unchanged.

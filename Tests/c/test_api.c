@@ -1355,6 +1355,38 @@ done:
 
 /* ------------------------------------------------------------------------ */
 
+/* recur_model_tensor_shape: the format's shapes, refusals for what is not there. */
+static void check_tensor_shapes(void)
+{
+    const char *text =
+        "{\"format\": \"recur\", \"version\": 1, \"input_size\": 5, \"init\": {\"seed\": 1}, \"layers\": ["
+        "{\"type\": \"lstm\", \"hidden_size\": 8}, {\"type\": \"dense\", \"units\": 3, \"weights\": "
+        "{\"weight\": {\"shape\": [3, 8], \"data\": [1,2,3,4,5,6,7,8,1,2,3,4,5,6,7,8,1,2,3,4,5,6,7,8]}}}]}";
+    recur_model *model = NULL;
+    CHECK_OK(recur_model_load_json(text, strlen(text), &model), "load a model for tensor shapes");
+    if (!model) return;
+    struct { size_t layer; const char *name; size_t rows, columns; } expected[] = {
+        {0, "weight_ih", 32, 5}, {0, "weight_hh", 32, 8}, {0, "bias_ih", 32, 1}, {0, "bias_hh", 32, 1}, {1, "weight", 3, 8},
+    };
+    for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
+        size_t rows = 0, columns = 0;
+        recur_status status = recur_model_tensor_shape(model, expected[i].layer, expected[i].name, &rows, &columns);
+        CHECK(status == RECUR_OK && rows == expected[i].rows && columns == expected[i].columns,
+              "tensor_shape layers[%zu].%s: status %d, %zux%zu (expected %zux%zu)", expected[i].layer, expected[i].name,
+              (int)status, rows, columns, expected[i].rows, expected[i].columns);
+    }
+    size_t rows = 7, columns = 7;
+    CHECK(recur_model_tensor_shape(model, 1, "bias", &rows, &columns) == RECUR_ERROR_INVALID_ARGUMENT && rows == 7,
+          "tensor_shape of an absent bias is refused, out-pointers untouched");
+    CHECK(recur_model_tensor_shape(model, 2, "weight", &rows, &columns) == RECUR_ERROR_INVALID_ARGUMENT,
+          "tensor_shape of layer 2 (out of range) is refused");
+    CHECK(recur_model_tensor_shape(NULL, 0, "weight", &rows, &columns) == RECUR_ERROR_INVALID_ARGUMENT,
+          "tensor_shape with a NULL model is refused");
+    CHECK(recur_model_tensor_shape(model, 0, "weight_ih", NULL, &columns) == RECUR_ERROR_INVALID_ARGUMENT,
+          "tensor_shape with a NULL out pointer is refused");
+    recur_model_free(model);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -1370,6 +1402,7 @@ int main(int argc, char **argv)
     check_thread_local_error();
     check_concurrent_inference();
     check_non_finite_inputs();
+    check_tensor_shapes();
 
     printf("%d passed, %d failed\n", g_passed, g_failed);
     return g_failed ? 1 : 0;

@@ -117,6 +117,7 @@ FUNCTIONS = {
     "recur_model_state_size": ("size_t", ["const recur_model *"]),
     "recur_model_get_tensor": ("recur_status", ["const recur_model *", "size_t", "const char *", "float *", "size_t"]),
     "recur_model_set_tensor": ("recur_status", ["recur_model *", "size_t", "const char *", "const float *", "size_t"]),
+    "recur_model_tensor_shape": ("recur_status", ["const recur_model *", "size_t", "const char *", "size_t *", "size_t *"]),
     "recur_model_set_weight_storage": ("recur_status", ["recur_model *", "recur_weight_storage"]),
     "recur_model_weight_storage": ("recur_weight_storage", ["const recur_model *"]),
     # Inference state
