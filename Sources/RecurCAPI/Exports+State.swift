@@ -84,7 +84,8 @@ public func recur_state_set(_ state: StatePointer?, _ values: UnsafePointer<Floa
 }
 
 /// Advances every stream by one time step. `x` is [batch][input_size],
-/// `y` receives [batch][output_size]. Allocates nothing, takes no lock.
+/// `y` receives [batch][output_size]. With one thread (the default) it
+/// allocates nothing and takes no lock.
 /// On error the state is unchanged.
 /// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL),
 /// RECUR_ERROR_NUMERIC (x holds NaN or infinity).
