@@ -161,21 +161,25 @@ public enum FastKernels {
         for p in 0..<panels {
             let base = g + p * panelWidth * depth, dp = d + p * panelWidth
             var k = 0
-            while k + 2 <= depth {
-                var a0 = Panel(), a1 = Panel()
+            // Three weight rows at a time: twelve vector sums per panel.
+            while k + 3 <= depth {
+                var a0 = Panel(), a1 = Panel(), a2 = Panel()
                 for i in 0..<count {
                     let row = dp + i * gradientStride, xi = x + i * inputStride + k
                     a0.add(splat(xi[0]), times: row)
                     a1.add(splat(xi[1]), times: row)
+                    a2.add(splat(xi[2]), times: row)
                 }
                 a0.store(base + k * panelWidth, accumulate: true)
                 a1.store(base + (k + 1) * panelWidth, accumulate: true)
-                k += 2
+                a2.store(base + (k + 2) * panelWidth, accumulate: true)
+                k += 3
             }
-            if k < depth {
+            while k < depth {
                 var a = Panel()
                 for i in 0..<count { a.add(splat(x[i * inputStride + k]), times: dp + i * gradientStride) }
                 a.store(base + k * panelWidth, accumulate: true)
+                k += 1
             }
         }
         if half {
