@@ -142,6 +142,25 @@ public final class State {
                 k.project(count, depth, width, p + offset, x, xStride, out, outStride)
             }
         }
+        // W x for every (stream, step) of the chunk: step by step across the
+        // streams when there are more streams than steps (the batched
+        // product shares each weight load among streams), else stream by
+        // stream across the steps. Each output is the same either way.
+        func projectInputs(_ depth: Int, _ width: Int, _ offset: Int, _ input: UnsafePointer<Float>,
+                           _ streamStride: Int, _ stepStride: Int,
+                           _ out: UnsafeMutablePointer<Float>, _ outStreamStride: Int, _ outStepStride: Int) {
+            if count >= steps {
+                for t in 0..<steps {
+                    project(count, depth, width, offset, input + first * streamStride + t * stepStride, streamStride,
+                            out + first * outStreamStride + t * outStepStride, outStreamStride)
+                }
+            } else {
+                for stream in streams {
+                    project(steps, depth, width, offset, input + stream * streamStride, stepStride,
+                            out + stream * outStreamStride, outStepStride)
+                }
+            }
+        }
         let ax = inputProjections.base, ah = stateProjections.base
         let stateStride = model.paddedStateSize
         for (index, layer) in model.layers.enumerated() {
@@ -157,19 +176,17 @@ public final class State {
             let biasIH = layer.inputBiasOffset.map { p + $0 }, biasHH = layer.recurrentBiasOffset.map { p + $0 }
 
             if layer.kind == .dense {
+                projectInputs(layer.inputSize, width, layer.inputWeightOffset, input, streamStride, stepStride,
+                              out, chunk * outWidth, outWidth)
                 for stream in streams {
-                    let values = out + stream * chunk * outWidth
-                    project(steps, layer.inputSize, width, layer.inputWeightOffset,
-                              input + stream * streamStride, stepStride, values, outWidth)
-                    k.denseForward(steps, layer.outputSize, width, layer.activation.code, values, outWidth, biasIH, nil, 0)
+                    k.denseForward(steps, layer.outputSize, width, layer.activation.code, out + stream * chunk * outWidth,
+                                   outWidth, biasIH, nil, 0)
                 }
                 continue
             }
             let axStream = chunk * widest
-            for stream in streams {
-                project(steps, layer.inputSize, width, layer.inputWeightOffset,
-                          input + stream * streamStride, stepStride, ax + stream * axStream, width)
-            }
+            projectInputs(layer.inputSize, width, layer.inputWeightOffset, input, streamStride, stepStride,
+                          ax, axStream, width)
             let state = values.base + model.paddedStateOffsets[index] + first * stateStride
             let ahFirst = ah + first * widest
             for t in 0..<steps {
