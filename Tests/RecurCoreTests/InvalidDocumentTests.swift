@@ -118,3 +118,22 @@ final class InvalidDocumentTests: XCTestCase {
         }
     }
 }
+
+final class InitLimitTests: XCTestCase {
+    /// Orthogonal blocks cost hidden_size^3: a size that would take minutes is refused, naming the field.
+    func testLargeOrthogonalInitIsRefused() {
+        XCTAssertThrowsError(try Model.load(jsonText: """
+            {"format": "recur", "version": 1, "input_size": 3, "init": {"recurrent": "orthogonal"},
+             "layers": [{"type": "gru", "hidden_size": 5000}]}
+            """)) { error in
+            let error = error as! RecurError
+            XCTAssertEqual(error.status, .model)
+            XCTAssertTrue(error.message.contains("layers[0].hidden_size"), error.message)
+        }
+        // Uniform init of the same size is fine (no cubic cost), and identity for an RNN too.
+        XCTAssertNoThrow(try Model.load(jsonText: """
+            {"format": "recur", "version": 1, "input_size": 3, "init": {"recurrent": "identity"},
+             "layers": [{"type": "rnn", "hidden_size": 2000, "activation": "relu"}]}
+            """))
+    }
+}

@@ -15,6 +15,10 @@ public enum ModelLimits {
     public static let maximumParameters = 1 << 28
     /// Most layers in one model.
     public static let maximumLayers = 1024
+    /// Largest hidden_size initialised with orthogonal blocks (`init`
+    /// recurrent "orthogonal", or "identity" for LSTM/GRU): making an n x n
+    /// orthogonal matrix costs n^3: an LSTM of this size takes about a second.
+    public static let maximumOrthogonalSize = 512
 }
 
 /// How a layer without `weights` is initialised (the top-level `init`).
@@ -109,6 +113,14 @@ enum ModelReader {
             }
             layers.append(layer)
             layerInput = plan.outputSize
+        }
+
+        // Orthogonal initialisation costs hidden_size^3: refuse what would take minutes.
+        for (index, plan) in plans.enumerated() where plan.weights == nil && plan.kind.isRecurrent {
+            let orthogonal = initSpec.recurrent == .orthogonal || (initSpec.recurrent == .identity && plan.kind != .rnn)
+            if orthogonal && plan.outputSize > ModelLimits.maximumOrthogonalSize {
+                throw .model("layers[\(index)].hidden_size: \(plan.outputSize) is larger than \(ModelLimits.maximumOrthogonalSize), the limit for init.recurrent \"\(initSpec.recurrent.rawValue)\" (orthogonal blocks); give the weights, or use \"uniform\"")
+            }
         }
 
         // Pass 3: one allocation, then the values.

@@ -59,23 +59,28 @@ enum Initializer {
     /// rows made orthonormal by modified Gram-Schmidt, done twice for accuracy.
     static func orthogonal(size n: Int, _ random: inout SplitMix64) -> [Double] {
         var m = [Double](repeating: 0, count: n * n)
-        var row = 0
-        while row < n {
-            for column in 0..<n { m[row * n + column] = random.uniform(-1, 1) }
-            var norm = 0.0
-            for _ in 0..<2 {
-                for previous in 0..<row {
-                    var dot = 0.0
-                    for k in 0..<n { dot += m[row * n + k] * m[previous * n + k] }
-                    for k in 0..<n { m[row * n + k] -= dot * m[previous * n + k] }
+        m.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            var row = 0
+            while row < n {
+                let r = base + row * n
+                for column in 0..<n { r[column] = random.uniform(-1, 1) }
+                var norm = 0.0
+                for _ in 0..<2 {
+                    for previous in 0..<row {
+                        let q = base + previous * n
+                        var dot = 0.0
+                        for k in 0..<n { dot += r[k] * q[k] }
+                        for k in 0..<n { r[k] -= dot * q[k] }
+                    }
+                    norm = 0
+                    for k in 0..<n { norm += r[k] * r[k] }
+                    norm = norm.squareRoot()
+                    if norm < 1e-6 { break }   // (almost) dependent: draw the row again
+                    for k in 0..<n { r[k] /= norm }
                 }
-                norm = 0
-                for k in 0..<n { norm += m[row * n + k] * m[row * n + k] }
-                norm = norm.squareRoot()
-                if norm < 1e-6 { break }   // (almost) dependent: draw the row again
-                for k in 0..<n { m[row * n + k] /= norm }
+                if norm >= 1e-6 { row += 1 }
             }
-            if norm >= 1e-6 { row += 1 }
         }
         return m
     }
