@@ -237,22 +237,31 @@ enum TensorExtractor {
         let ok = floats.withUnsafeMutableBytes { out -> Bool in
             let bytes = out.bindMemory(to: UInt8.self)
             return Base64.decodeTable.withUnsafeBufferPointer { table -> Bool in
-                var written = 0
-                var i = start
-                // Four characters -> three bytes; a bad character anywhere -> 0xFF bits.
-                while i < end {
+                // Whole groups of four characters -> three bytes; a bad
+                // character anywhere leaves bits 0xC0 set.
+                let groups = length / 4 - (padding > 0 ? 1 : 0)
+                var bad: UInt8 = 0
+                var i = start, written = 0
+                for _ in 0..<groups {
                     let a = table[Int(text[i])], b = table[Int(text[i + 1])]
-                    let c = i + 2 < end - padding ? table[Int(text[i + 2])] : 0
-                    let d = i + 3 < end - padding ? table[Int(text[i + 3])] : 0
-                    if (a | b | c | d) & 0xC0 != 0 { return false }
+                    let c = table[Int(text[i + 2])], d = table[Int(text[i + 3])]
+                    bad |= a | b | c | d
                     let triple = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
                     bytes[written] = UInt8(truncatingIfNeeded: triple >> 16)
-                    if written + 1 < byteCount { bytes[written + 1] = UInt8(truncatingIfNeeded: triple >> 8) }
-                    if written + 2 < byteCount { bytes[written + 2] = UInt8(truncatingIfNeeded: triple) }
+                    bytes[written + 1] = UInt8(truncatingIfNeeded: triple >> 8)
+                    bytes[written + 2] = UInt8(truncatingIfNeeded: triple)
                     written += 3
                     i += 4
                 }
-                return true
+                if padding > 0 {   // the last group: 2 or 3 characters and '='
+                    let a = table[Int(text[i])], b = table[Int(text[i + 1])]
+                    let c = padding == 1 ? table[Int(text[i + 2])] : 0
+                    bad |= a | b | c
+                    let triple = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6
+                    bytes[written] = UInt8(truncatingIfNeeded: triple >> 16)
+                    if padding == 1 { bytes[written + 1] = UInt8(truncatingIfNeeded: triple >> 8) }
+                }
+                return bad & 0xC0 == 0
             }
         }
         guard ok else { return nil }

@@ -14,18 +14,20 @@ enum Files {
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             throw RecurError(.io, "\(path): not a regular file")
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(info.st_size))
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        // Read straight into the array, sized by fstat; grow if the file grows.
+        var bytes = [UInt8](repeating: 0, count: max(Int(info.st_size), 0) + 1)
+        var used = 0
         while true {
-            let got = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if used == bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(bytes.count, 1 << 16))) }
+            let got = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + used, $0.count - used) }
             if got < 0 {
                 if errno == EINTR { continue }
                 throw failure("cannot read", path)
             }
             if got == 0 { break }
-            bytes.append(contentsOf: chunk[0..<got])
+            used += got
         }
+        bytes.removeLast(bytes.count - used)
         return bytes
     }
 
