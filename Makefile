@@ -7,6 +7,10 @@
 #   make bench      Recur vs PyTorch and ONNX Runtime (benchmarks/README.md)
 #   make clean
 
+# bash with pipefail: a failing test piped into `tail` still fails the target.
+SHELL      := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+
 SWIFT      ?= swift
 CC         ?= cc
 CLANG      ?= clang

@@ -24,6 +24,8 @@ let package = Package(
     name: "Recur",
     products: [
         .library(name: "recur", type: .dynamic, targets: ["RecurCAPI"]),
+        // libFuzzer target over the C API's parsers (mk/fuzz.mk: make fuzz).
+        .executable(name: "RecurFuzz", targets: ["RecurFuzz"]),
     ],
     targets: [
         // json-c is linked statically (RecurCore's linker settings), so the
@@ -53,6 +55,14 @@ let package = Package(
                 // `swift test` link it dynamically; see docs/development.md).
                 .unsafeFlags(["-static-stdlib"], .when(configuration: .release)),
             ]
+        ),
+        // Fuzzing: recur_model_load_json and recur_trainer_create's config
+        // parser under libFuzzer + ASan (mk/fuzz.mk). Without
+        // --sanitize=fuzzer it builds as a runner of input files.
+        .executableTarget(
+            name: "RecurFuzz",
+            dependencies: ["RecurCAPI"],
+            swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(
             name: "RecurCoreTests",

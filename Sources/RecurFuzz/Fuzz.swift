@@ -136,11 +136,11 @@ private func fuzzTrainerConfig(_ bytes: UnsafeBufferPointer<UInt8>) {
 
 private func checkStatus(_ status: Int32, _ call: String) {
     guard status != 0 else { return }
-    expect((1...7).contains(status), "\(call) returned status \(status) (\(String(cString: recur_status_string(status)))): \(lastError())")
-    expect(strlen(recur_last_error()) > 0, "\(call) failed with status \(status) but recur_last_error() is empty")
+    expect((1...7).contains(status), "\(call) returned status \(status) (\(recur_status_string(status).map { String(cString: $0) } ?? "NULL")): \(lastError())")
+    expect(recur_last_error().map { strlen($0) > 0 } ?? false, "\(call) failed with status \(status) but recur_last_error() is empty")
 }
 
-private func lastError() -> String { String(cString: recur_last_error()) }
+private func lastError() -> String { recur_last_error().map { String(cString: $0) } ?? "(NULL)" }
 
 private func expect(_ condition: Bool, _ message: @autoclosure () -> String) {
     if !condition { fail(message()) }

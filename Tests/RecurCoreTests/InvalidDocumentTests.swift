@@ -137,3 +137,17 @@ final class InitLimitTests: XCTestCase {
             """))
     }
 }
+
+extension InitLimitTests {
+    /// Many layers of the largest orthogonal size: the total is bounded too (found by fuzzing).
+    func testManyOrthogonalLayersAreRefused() {
+        let layers = Array(repeating: #"{"type": "gru", "hidden_size": 512}"#, count: 40).joined(separator: ", ")
+        XCTAssertThrowsError(try Model.load(jsonText: """
+            {"format": "recur", "version": 1, "input_size": 1, "init": {"recurrent": "identity"}, "layers": [\(layers)]}
+            """)) { error in
+            let error = error as! RecurError
+            XCTAssertEqual(error.status, .model)
+            XCTAssertTrue(error.message.contains("hidden_size"), error.message)
+        }
+    }
+}

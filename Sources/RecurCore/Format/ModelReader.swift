@@ -19,6 +19,9 @@ public enum ModelLimits {
     /// recurrent "orthogonal", or "identity" for LSTM/GRU): making an n x n
     /// orthogonal matrix costs n^3: an LSTM of this size takes about a second.
     public static let maximumOrthogonalSize = 512
+    /// Largest total of gates x hidden_size^3 over the layers initialised with
+    /// orthogonal blocks: four LSTM layers of 512 units (a few seconds).
+    public static let maximumOrthogonalWork = 4 * 4 * 512 * 512 * 512
 }
 
 /// How a layer without `weights` is initialised (the top-level `init`).
@@ -115,11 +118,19 @@ enum ModelReader {
             layerInput = plan.outputSize
         }
 
-        // Orthogonal initialisation costs hidden_size^3: refuse what would take minutes.
+        // Orthogonal initialisation costs hidden_size^3 per gate: refuse what
+        // would take minutes, per layer and for the whole model.
+        var orthogonalWork = 0
         for (index, plan) in plans.enumerated() where plan.weights == nil && plan.kind.isRecurrent {
             let orthogonal = initSpec.recurrent == .orthogonal || (initSpec.recurrent == .identity && plan.kind != .rnn)
-            if orthogonal && plan.outputSize > ModelLimits.maximumOrthogonalSize {
-                throw .model("layers[\(index)].hidden_size: \(plan.outputSize) is larger than \(ModelLimits.maximumOrthogonalSize), the limit for init.recurrent \"\(initSpec.recurrent.rawValue)\" (orthogonal blocks); give the weights, or use \"uniform\"")
+            guard orthogonal else { continue }
+            let size = plan.outputSize
+            if size > ModelLimits.maximumOrthogonalSize {
+                throw .model("layers[\(index)].hidden_size: \(size) is larger than \(ModelLimits.maximumOrthogonalSize), the limit for init.recurrent \"\(initSpec.recurrent.rawValue)\" (orthogonal blocks); give the weights, or use \"uniform\"")
+            }
+            orthogonalWork += plan.kind.gateCount * size * size * size
+            if orthogonalWork > ModelLimits.maximumOrthogonalWork {
+                throw .model("layers[\(index)].hidden_size: with this layer, init.recurrent \"\(initSpec.recurrent.rawValue)\" would build orthogonal blocks worth more than 4 LSTM layers of \(ModelLimits.maximumOrthogonalSize) units; give the weights, or use \"uniform\"")
             }
         }
 
