@@ -46,6 +46,7 @@ let package = Package(
         .target(
             name: "RecurCAPI",
             dependencies: ["RecurCore"],
+            exclude: ["recur.map"],
             linkerSettings: [
                 // librecur.so.MAJOR, exporting recur_* only.
                 .unsafeFlags(["-Xlinker", "-soname=librecur.so.0",

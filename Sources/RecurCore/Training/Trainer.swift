@@ -290,7 +290,6 @@ public final class Trainer {
     }
 
     private func backward(_ x: UnsafePointer<Float>, _ tape: Tape, streams: Range<Int>, into gradientBuffer: FloatBuffer) {
-        let p = UnsafePointer(model.parameters.base)
         let k = kernels
         let steps = tape.steps
         let first = streams.lowerBound, count = streams.count
