@@ -80,6 +80,8 @@ static void *xmalloc(size_t n)
     return p;
 }
 
+#include "cases.h" /* after xmalloc, which path_join uses */
+
 static float *float_alloc(size_t n) { return (float *)xmalloc(n * sizeof(float)); }
 
 static char *xstrdup(const char *s)
@@ -90,32 +92,10 @@ static char *xstrdup(const char *s)
     return p;
 }
 
-/* Deterministic values in [-1, 1) (an LCG). */
-static float pseudo_random(uint32_t *seed)
-{
-    *seed = *seed * 1664525u + 1013904223u;
-    return (float)((double)(*seed >> 8) / 8388608.0 - 1.0);
-}
-
 static void fill_random(float *p, size_t n, uint32_t seed, float scale)
 {
     size_t i;
     for (i = 0; i < n; i++) p[i] = scale * pseudo_random(&seed);
-}
-
-static uint32_t float_bits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-static char *path_join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = (char *)xmalloc(n);
-    snprintf(p, n, "%s/%s", dir, name);
-    return p;
 }
 
 /* Creates an empty temporary file in /tmp and returns its path (caller frees). */
@@ -274,17 +254,6 @@ static double mse(const float *y, const float *t, size_t n)
 /* Reading the reference cases                                               */
 /* ------------------------------------------------------------------------ */
 
-static int json_get_size(json_object *obj, const char *key, size_t *out)
-{
-    json_object *v;
-    int64_t n;
-    if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_int)) return 0;
-    n = json_object_get_int64(v);
-    if (n < 0) return 0;
-    *out = (size_t)n;
-    return 1;
-}
-
 /* A JSON array of numbers as doubles; NULL if absent or not all numbers. */
 static double *json_array_doubles(json_object *arr, size_t *out_n)
 {
@@ -318,37 +287,6 @@ static float *doubles_to_floats(const double *d, size_t n)
     size_t i;
     for (i = 0; i < n; i++) f[i] = (float)d[i];
     return f;
-}
-
-/* Number of scalars in a tensor written in any of the three forms; -1 if unreadable. */
-static long tensor_element_count(json_object *t)
-{
-    if (json_object_is_type(t, json_type_array)) {
-        size_t i, n = json_object_array_length(t);
-        long total = 0;
-        for (i = 0; i < n; i++) {
-            json_object *e = json_object_array_get_idx(t, i);
-            if (json_object_is_type(e, json_type_array)) {
-                long c = tensor_element_count(e);
-                if (c < 0) return -1;
-                total += c;
-            } else {
-                total += 1;
-            }
-        }
-        return total;
-    }
-    if (json_object_is_type(t, json_type_object)) {
-        json_object *shape;
-        size_t i, n;
-        long total = 1;
-        if (!json_object_object_get_ex(t, "shape", &shape) || !json_object_is_type(shape, json_type_array))
-            return -1;
-        n = json_object_array_length(shape);
-        for (i = 0; i < n; i++) total *= (long)json_object_get_int64(json_object_array_get_idx(shape, i));
-        return total;
-    }
-    return -1;
 }
 
 static char *serialize_plain(json_object *obj)

@@ -427,27 +427,30 @@ public final class Trainer {
     /// make a weight or a moment non-finite (a learning rate far too large)
     /// is undone from a copy and refused.
     private func update(gradientScale scale: Float) throws(RecurError) {
-        let buffers = updatedBuffers
-        if backup == nil { backup = try FloatBuffer(count: buffers.reduce(0) { $0 + $1.count }) }
+        let buffers = updatedBuffers, size = model.parameters.count
+        if backup == nil { backup = try FloatBuffer(count: buffers.count * size) }
         guard let backup else { return }
-        var offset = 0
-        for buffer in buffers {
-            (backup.base + offset).update(from: buffer.base, count: buffer.count)
-            offset += buffer.count
+        // Only the trainable ranges change: keep a copy of them, in place.
+        func copyTrainable(restoring: Bool) {
+            for (n, buffer) in buffers.enumerated() {
+                let saved = backup.base + n * size
+                for range in trainableRanges {
+                    let (from, to) = restoring ? (saved, buffer.base) : (buffer.base, saved)
+                    (to + range.lowerBound).update(from: from + range.lowerBound, count: range.count)
+                }
+            }
         }
+        copyTrainable(restoring: false)
         stepCount += 1
         applyOptimizer(gradientScale: scale)
         defer { for range in trainableRanges { model.refreshHalfParameters(range) } }
-        for buffer in buffers {
-            for range in trainableRanges where !range.allSatisfy({ buffer.base[$0].isFinite }) {
-                offset = 0
-                for buffer in buffers {
-                    buffer.base.update(from: backup.base + offset, count: buffer.count)
-                    offset += buffer.count
-                }
-                stepCount -= 1
-                throw RecurError(.numeric, "the update would make weights non-finite (learning rate \(config.optimizer.learningRate) is too large for this gradient): nothing was updated")
-            }
+        let finite = buffers.allSatisfy { buffer in
+            trainableRanges.allSatisfy { range in range.allSatisfy { buffer.base[$0].isFinite } }
+        }
+        guard finite else {
+            copyTrainable(restoring: true)
+            stepCount -= 1
+            throw RecurError(.numeric, "the update would make weights non-finite (learning rate \(config.optimizer.learningRate) is too large for this gradient): nothing was updated")
         }
     }
 
