@@ -1,11 +1,21 @@
-# Recur: build the release library, run the demo, run every test.
+# Recur: build the release library, run the demo, run the tests.
 #
-#   make            release library build/lib/librecur.so + include/recur.h
-#   make demo       the above, then the demo in examples/c (installs json-c if missing)
-#   make test       every test: header checks, Swift tests, C API tests, examples, Python
-#   make header     regenerate include/recur.h from the Swift sources
-#   make bench      Recur vs PyTorch and ONNX Runtime (benchmarks/README.md)
+#   make              release library build/lib/librecur.so + include/recur.h
+#   make demo         the above, then the demo in examples/c (installs json-c if missing)
+#   make check        the quick tier (~3 min once the library is built): header checks,
+#                     Swift tests at this CPU's kernel level, C API tests, Python tests
+#   make test         everything, as CI runs it: the quick tier at every kernel level,
+#                     plus examples, docs, install, C++, concurrency, sanitizers, fuzzing
+#   make header       regenerate include/recur.h from the Swift sources
+#   make deps         install json-c's development files if they are missing
 #   make clean
+#
+# The rest lives in mk/, one file per concern (each lists its targets at the top):
+#   mk/c-tests.mk     C API tests (Tests/c)            mk/examples.mk   C and Python examples
+#   mk/python.mk      Python binding tests, the wheel  mk/docs.mk       every code block of the docs
+#   mk/cpp.mk         the C++ wrapper                  mk/install.mk    install, pkg-config, standalone
+#   mk/sanitizers.mk  ASan, TSan, valgrind             mk/fuzz.mk       libFuzzer
+#   mk/bench.mk       benchmarks against the peers
 
 # bash with pipefail: a failing test piped into `tail` still fails the target.
 SHELL      := /bin/bash
@@ -16,7 +26,8 @@ CC         ?= cc
 CLANG      ?= clang
 CXX        ?= g++
 PYTHON     ?= python3
-TESTDATA   ?= ../shared/testdata
+# The reference cases and invalid documents (Tests/testdata/README.md).
+TESTDATA   ?= Tests/testdata
 BUILD      := build
 LIBDIR     := $(BUILD)/lib
 LIB        := $(LIBDIR)/librecur.so
@@ -24,93 +35,75 @@ CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic
 RPATH      := -Wl,-rpath,$(abspath $(LIBDIR))
 SWIFT_SOURCES := $(shell find Sources -name '*.swift' -o -name '*.h' -o -name '*.modulemap') Package.swift
 
-.PHONY: all lib header demo test test-swift test-c test-header test-python bench deps clean
+# The version has one source: Sources/RecurCore/Version.swift.
+VERSION_SOURCE := Sources/RecurCore/Version.swift
+version_part    = $(shell sed -n 's/^ *public static let $(1) = \([0-9][0-9]*\)$$/\1/p' $(VERSION_SOURCE))
+RECUR_MAJOR    := $(call version_part,major)
+RECUR_MINOR    := $(call version_part,minor)
+RECUR_PATCH    := $(call version_part,patch)
+RECUR_VERSION  := $(RECUR_MAJOR).$(RECUR_MINOR).$(RECUR_PATCH)
+RECUR_NUMBER   := $(shell echo $$(( $(RECUR_MAJOR) * 10000 + $(RECUR_MINOR) * 100 + $(RECUR_PATCH) )))
 
-# Further targets live in mk/*.mk; a file there may add its test target to
-# EXTRA_TESTS, which `make test` runs after the others.
-EXTRA_TESTS :=
+.PHONY: all lib header demo check test test-header test-swift test-swift-native deps tools clean version
+
+# Test targets: mk/*.mk add theirs to CHECK_TESTS (the quick tier, also run by
+# `make test`) or to FULL_TESTS (run by `make test` only), in file order.
+CHECK_TESTS := test-header test-swift-native
+FULL_TESTS  := test-swift
 .DEFAULT_GOAL := all
--include $(sort $(wildcard mk/*.mk))
+include $(sort $(wildcard mk/*.mk))
 
 all: lib
+
+version:
+	@echo $(RECUR_VERSION)
+
+# What the build needs and a fresh machine may lack, named with the command
+# that installs it.
+tools:
+	@command -v $(SWIFT) >/dev/null || { echo "error: no '$(SWIFT)' on PATH: install a Swift 6 toolchain (https://www.swift.org/install) and put its bin/ on PATH" >&2; exit 1; }
+	@command -v $(PYTHON) >/dev/null || { echo "error: no '$(PYTHON)' on PATH (it generates the header): apt-get install python3" >&2; exit 1; }
+	@test -f /usr/include/json-c/json.h || pkg-config --exists json-c 2>/dev/null || { echo "error: json-c's development files are missing: run 'make deps' (on Debian/Ubuntu: apt-get install libjson-c-dev)" >&2; exit 1; }
 
 deps:
 	@scripts/install-deps.sh
 
 lib: $(LIB) include/recur.h
 
-$(LIB): $(SWIFT_SOURCES)
+$(LIB): $(SWIFT_SOURCES) | tools
 	$(SWIFT) build -c release --product recur
 	@mkdir -p $(LIBDIR)
 	# Copy then rename: a process that has the old library loaded keeps it intact.
 	cp "$$($(SWIFT) build -c release --show-bin-path)/librecur.so" $(LIB).tmp && mv -f $(LIB).tmp $(LIB)
 	ln -sf librecur.so $(LIBDIR)/librecur.so.0
 
-include/recur.h: $(SWIFT_SOURCES) scripts/generate-header.py
+include/recur.h: $(SWIFT_SOURCES) scripts/generate-header.py | tools
 	$(PYTHON) scripts/generate-header.py
 
-header:
+header: | tools
 	$(PYTHON) scripts/generate-header.py
-
-$(BUILD)/examples/%: examples/c/%.c include/recur.h $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_STRICT) -Iinclude $< -o $@ -L$(LIBDIR) -lrecur $(RPATH)
 
 demo: deps lib $(BUILD)/examples/demo
 	$(BUILD)/examples/demo examples/models/running_sum.json examples/models/tiny_lstm.json
 
-$(BUILD)/tests/test_api: Tests/c/test_api.c include/recur.h $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_STRICT) -Iinclude $< -o $@ -L$(LIBDIR) -lrecur -ljson-c -pthread $(RPATH)
+check: $(CHECK_TESTS)
+	@echo "make check: all quick tests passed"
 
-$(BUILD)/tests/test_trainer: Tests/c/test_trainer.c include/recur.h $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_STRICT) -Iinclude $< -o $@ -L$(LIBDIR) -lrecur -ljson-c -pthread -lm $(RPATH)
-
-# Interposes malloc to prove that step, run and trainer steps allocate nothing.
-$(BUILD)/tests/test_alloc: Tests/c/test_alloc.c include/recur.h $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_STRICT) -Iinclude $< -o $@ -L$(LIBDIR) -lrecur $(RPATH)
-
-test: test-header test-swift test-c test-python $(EXTRA_TESTS)
-	@echo "all tests passed"
+test: $(filter-out test-swift-native,$(CHECK_TESTS)) $(FULL_TESTS)
+	@echo "make test: all tests passed"
 
 # The committed header equals a fresh generation, compiles cleanly as C99,
 # with clang and as C++17, and declares exactly what the library exports.
 test-header: lib
 	scripts/check-header.sh $(LIB)
 
-test-swift:
+# Swift tests at this CPU's kernel level only (RECUR_TEST_LEVELS=native), then
+# at every level it has plus the reference kernels.
+test-swift-native: | tools
+	RECUR_TEST_LEVELS=native $(SWIFT) test
+
+test-swift: | tools
 	$(SWIFT) test
-
-EXAMPLES := $(BUILD)/examples/demo $(BUILD)/examples/minimal $(BUILD)/examples/finetune
-
-test-c: $(BUILD)/tests/test_api $(BUILD)/tests/test_trainer $(BUILD)/tests/test_alloc $(EXAMPLES)
-	$(BUILD)/tests/test_api $(TESTDATA)
-	@# The reference cases again at the lower dispatch levels (RECUR_CPU).
-	RECUR_CPU=sse2 $(BUILD)/tests/test_api $(TESTDATA) | tail -1
-	RECUR_CPU=reference $(BUILD)/tests/test_api $(TESTDATA) | tail -1
-	$(BUILD)/tests/test_trainer $(TESTDATA)
-	$(BUILD)/tests/test_alloc
-	Tests/c/test_examples.sh $(EXAMPLES)
-
-# The Python binding over the built library (torch/keras tests run when those
-# are installed: bindings/python/install_test_extras.sh).
-test-python: lib
-	bindings/python/run_tests.sh
-
-BENCH_ARGS ?=
-
-$(BUILD)/bench/bench: benchmarks/bench.c include/recur.h $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) -O2 -std=c99 -Iinclude $< -o $@ -L$(LIBDIR) -lrecur $(RPATH)
-
-$(BUILD)/bench/jsonc_parse: benchmarks/jsonc_parse.c
-	@mkdir -p $(dir $@)
-	$(CC) -O2 -std=c99 $< -o $@ -ljson-c
-
-bench: lib $(BUILD)/bench/bench $(BUILD)/bench/jsonc_parse
-	$(PYTHON) benchmarks/compare.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) .build

@@ -4,7 +4,7 @@
 Runs Recur's C benchmark (build/bench/bench, through the public C ABI), the
 same workloads with PyTorch (CPU) and ONNX Runtime (IOBinding), and json-c's
 bare parse of the L1 files (build/bench/jsonc_parse); prints one table with
-the ratios and the targets of shared/design/benchmarks.md, and writes it as
+the ratios and the project's targets (TARGETS below), and writes it as
 markdown to benchmarks/results/<date>-<cpu>.md.
 
     python3 benchmarks/compare.py [--quick] [--only S1,Q1,...] [--no-peers]
@@ -96,7 +96,7 @@ WORKLOADS = {
                    "ce", "sgd", 1e-2),
 }
 
-# Targets for Recur, from shared/design/benchmarks.md: (limit per call in ns, as written there).
+# Targets for Recur, from the project's benchmark contract: (limit per call in ns, as written there).
 TARGETS = {
     ("S1", 1): (600, "≤ 600 ns (fp32 weights from JSON)"),
     ("S1h", 1): (350, "≤ 350 ns (fp16 weight storage)"),
@@ -689,7 +689,7 @@ def main():
         sections.append("Notes:\n\n" + "\n".join("- " + note for note in notes))
     if rows:
         sections.append("## Workloads\n\nMedian time per call. Ratio = peer time / Recur time (> 1: Recur is faster). "
-                        "Targets from shared/design/benchmarks.md.\n\n" + markdown_table(WORKLOAD_HEADER, rows))
+                        "Targets: the project's benchmark contract (TARGETS in benchmarks/compare.py).\n\n" + markdown_table(WORKLOAD_HEADER, rows))
     if l1:
         sections.append("## L1: loading a 13.6M-parameter model from JSON\n\nRecur: `recur_model_load_file`, best of "
                         "the runs, peak RSS of the loading process. json-c: `json_tokener_parse_ex` over the file text "

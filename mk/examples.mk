@@ -1,22 +1,37 @@
-# The examples of issue 7: a game loop with 500 LSTM agents, a model that
-# adapts online to a drifting plant, a character-level model (docs/examples.md).
+# The examples (docs/examples.md), built and checked.
 #
-#   make examples-more        build build/examples/{agents,adapt,charrnn}
-#   make test-examples-more   run them and check what they print (part of `make test`)
+#   make examples               build every C example into build/examples/
+#   make test-examples          run the C examples and check what they print: demo, minimal,
+#                               finetune (Tests/c/test_examples.sh); agents, adapt, charrnn
+#                               (Tests/c/test_examples_apps.sh)
+#   make test-examples-python   examples/python/from_pytorch (PyTorch -> Recur -> C; torch optional)
+#                               and examples/python/gradients (the vanishing-gradient run, checked)
+#   make examples-python-gradients   regenerate examples/python/gradients/{README.md,*.png,results.json}
 
-EXAMPLES_MORE := $(BUILD)/examples/agents $(BUILD)/examples/adapt $(BUILD)/examples/charrnn
+.PHONY: examples test-examples test-examples-python examples-python-gradients
 
-# As the main Makefile's rule for single-file examples, plus libm (sqrt, exp,
-# log, pow) and -O2 for the simulations around the library calls.
-$(EXAMPLES_MORE): $(BUILD)/examples/%: examples/c/%.c include/recur.h $(LIB)
+FULL_TESTS += test-examples test-examples-python
+
+C_EXAMPLES := $(patsubst examples/c/%.c,$(BUILD)/examples/%,$(wildcard examples/c/*.c))
+
+# One rule for every C example (libm and -O2 for the simulations around the
+# library calls in agents, adapt and charrnn).
+$(BUILD)/examples/%: examples/c/%.c include/recur.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_STRICT) -O2 -Iinclude $< -o $@ -L$(LIBDIR) -lrecur -lm $(RPATH)
 
-.PHONY: examples-more test-examples-more
+examples: $(C_EXAMPLES)
 
-examples-more: $(EXAMPLES_MORE)
+test-examples: $(C_EXAMPLES)
+	Tests/c/test_examples.sh $(BUILD)/examples/demo $(BUILD)/examples/minimal $(BUILD)/examples/finetune
+	Tests/c/test_examples_apps.sh $(BUILD)/examples/agents $(BUILD)/examples/adapt $(BUILD)/examples/charrnn
 
-test-examples-more: $(EXAMPLES_MORE)
-	Tests/c/test_examples_more.sh $(EXAMPLES_MORE)
+$(BUILD)/examples/python/run_model: examples/python/from_pytorch/run_model.c include/recur.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_STRICT) -Iinclude $< -o $@ -L$(LIBDIR) -lrecur $(RPATH)
 
-EXTRA_TESTS += test-examples-more
+test-examples-python: lib $(BUILD)/examples/python/run_model
+	PYTHON=$(PYTHON) examples/python/run_tests.sh $(BUILD)/examples/python/run_model $(BUILD)/examples/python
+
+examples-python-gradients: lib
+	$(PYTHON) examples/python/gradients/gradients.py

@@ -1,4 +1,4 @@
-// Every document in ../shared/testdata/invalid is refused with the status its
+// Every document in Tests/testdata/invalid is refused with the status its
 // manifest names and a message containing its substrings; plus refusals the
 // corpus does not cover.
 import Foundation

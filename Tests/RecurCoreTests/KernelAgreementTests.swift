@@ -26,7 +26,7 @@ final class KernelAgreementTests: XCTestCase {
     ]
 
     func testProjections() {
-        for kernels in KernelSet.supported {
+        for kernels in fastKernelSets {
             for (count, depth, width) in shapes {
                 let weights = values(depth * width), x = values(count * (depth + 3)), d = values(count * (width + 16))
                 func run(_ k: KernelSet) -> (out: [Float], grad: [Float], rows: [Float]) {
@@ -64,7 +64,7 @@ final class KernelAgreementTests: XCTestCase {
     /// The element-wise cell kernels, forward and backward, on random
     /// pre-activations (scale 4 reaches the saturated ends of σ and tanh).
     func testCells() {
-        for kernels in KernelSet.supported {
+        for kernels in fastKernelSets {
             for hidden in [16, 32, 48, 112] {
                 let count = 3, width = 4 * hidden
                 let ax = values(count * width, scale: 4), ah = values(count * width, scale: 4)

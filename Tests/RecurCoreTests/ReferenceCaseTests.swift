@@ -1,13 +1,10 @@
-// Every reference case in ../shared/testdata: outputs and final states
+// Every reference case in Tests/testdata: outputs and final states
 // match PyTorch within the README's tolerances, and a stream's floats do not
 // depend on how it is called (one run, step by step, split runs, alone or in
 // a batch): bit-identical. Everything runs at every kernel level this CPU
 // supports, and with the reference kernels.
 import XCTest
 @testable import RecurCore
-
-/// The reference kernels and every fast level this CPU can run.
-let allKernelSets: [KernelSet] = [.reference] + KernelSet.supported
 
 final class ReferenceCaseTests: XCTestCase {
     func testThereAreReferenceCases() throws {

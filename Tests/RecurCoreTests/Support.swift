@@ -1,4 +1,4 @@
-// Test support: finding ../shared/testdata, reading reference cases with
+// Test support: finding Tests/testdata, reading reference cases with
 // Foundation's JSON parser (independent of the library's json-c reader), and
 // the README's tolerances.
 import Foundation
@@ -10,8 +10,14 @@ enum TestData {
     static let projectRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// ../shared/testdata beside the project.
-    static let directory: URL = projectRoot.deletingLastPathComponent().appendingPathComponent("shared/testdata")
+    /// The project's reference cases (Tests/testdata/README.md), or the
+    /// folder RECUR_TESTDATA names.
+    static let directory: URL = {
+        if let path = ProcessInfo.processInfo.environment["RECUR_TESTDATA"], !path.isEmpty {
+            return URL(fileURLWithPath: path)
+        }
+        return projectRoot.appendingPathComponent("Tests/testdata")
+    }()
 
     /// Every reference case file, sorted by name.
     static func caseFiles() throws -> [URL] {
@@ -20,7 +26,7 @@ enum TestData {
     }
 }
 
-/// One reference case (see ../shared/testdata/README.md).
+/// One reference case (see Tests/testdata/README.md).
 struct ReferenceCase {
     let name: String
     let document: [String: Any]
@@ -47,6 +53,17 @@ struct ReferenceCase {
         try modelJSON.withUnsafeBytes { try Model.load(json: $0) }
     }
 }
+
+/// The kernels the tests run with: the reference kernels and every fast level
+/// this CPU can run, or only the level a library user gets here
+/// (`KernelSet.active`) when RECUR_TEST_LEVELS=native (`make check`).
+let allKernelSets: [KernelSet] = ProcessInfo.processInfo.environment["RECUR_TEST_LEVELS"] == "native"
+    ? [.active] : [.reference] + KernelSet.supported
+
+/// The fast levels the tests compare with each other and with the reference:
+/// every one this CPU can run, or only the active one with RECUR_TEST_LEVELS=native.
+let fastKernelSets: [KernelSet] = ProcessInfo.processInfo.environment["RECUR_TEST_LEVELS"] == "native"
+    ? [KernelSet.active].filter { $0.name != "reference" } : KernelSet.supported
 
 func floats(_ value: Any?) -> [Float] {
     (value as? [Any] ?? []).map { Float(($0 as! NSNumber).doubleValue) }

@@ -1,7 +1,7 @@
 /*
  * test_api.c: the public C API of Recur (inference and models), from C.
  *
- * Usage:   test_api TESTDATA_DIR          (e.g. ../shared/testdata)
+ * Usage:   test_api TESTDATA_DIR          (e.g. Tests/testdata)
  *
  * Reads every reference case (TESTDATA_DIR/<name>.json) and the invalid corpus
  * (TESTDATA_DIR/invalid/manifest.json) with json-c, independently of the
@@ -14,7 +14,7 @@
  * Build (from the project root):
  *   cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/c/test_api.c \
  *      -o build/tests/test_api -Lbuild/lib -lrecur -ljson-c -pthread -Wl,-rpath,$PWD/build/lib
- * Run:  build/tests/test_api ../shared/testdata
+ * Run:  build/tests/test_api Tests/testdata
  */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
@@ -1287,7 +1287,7 @@ static void check_tensor_shapes(void)
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "usage: %s TESTDATA_DIR   (e.g. ../shared/testdata)\n", argv[0]);
+        fprintf(stderr, "usage: %s TESTDATA_DIR   (e.g. Tests/testdata)\n", argv[0]);
         return 2;
     }
     check_initial_last_error(); /* first: before any other recur_ call */

@@ -1,6 +1,6 @@
 /* test_concurrency.c: one model shared by 8 threads, a trainer beside them.
  *
- * For each of two reference-case models (../shared/testdata):
+ * For each of two reference-case models (Tests/testdata):
  *  1. single-threaded, for each of 8 input sequences (different per thread:
  *     BATCH streams x STEPS steps, from a seeded generator) the outputs of
  *     recur_state_step, one step at a time: the reference;
@@ -16,7 +16,7 @@
  *     a clone trained alone for the same number of steps, and its loss fell.
  *
  * Usage (from the project root): test_concurrency [TESTDATA_DIR [STEPS]]
- * (defaults ../shared/testdata and 10000). Prints "N passed, M failed".
+ * (defaults Tests/testdata and 10000). Prints "N passed, M failed".
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -376,7 +376,7 @@ cleanup:
 
 int main(int argc, char **argv)
 {
-    const char *dir = argc > 1 ? argv[1] : "../shared/testdata";
+    const char *dir = argc > 1 ? argv[1] : "Tests/testdata";
     long steps = argc > 2 ? strtol(argv[2], NULL, 10) : 10000;
 
     if (steps < 1) {

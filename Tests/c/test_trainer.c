@@ -1,7 +1,7 @@
 /*
  * test_trainer.c: the fine-tuning API of Recur (recur_trainer_*), from C.
  *
- * Usage:   test_trainer TESTDATA_DIR          (e.g. ../shared/testdata)
+ * Usage:   test_trainer TESTDATA_DIR          (e.g. Tests/testdata)
  *
  * 1. Every reference case with a `train` section (read with json-c,
  *    independently of the library): losses, gradient norms, first-step
@@ -22,7 +22,7 @@
  * Build (from the project root):
  *   cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/c/test_trainer.c \
  *      -o build/tests/test_trainer -Lbuild/lib -lrecur -ljson-c -pthread -lm -Wl,-rpath,$PWD/build/lib
- * Run:  build/tests/test_trainer ../shared/testdata
+ * Run:  build/tests/test_trainer Tests/testdata
  */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
@@ -1340,7 +1340,7 @@ static void check_from_scratch(void)
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "usage: %s TESTDATA_DIR   (e.g. ../shared/testdata)\n", argv[0]);
+        fprintf(stderr, "usage: %s TESTDATA_DIR   (e.g. Tests/testdata)\n", argv[0]);
         return 2;
     }
     check_reference_cases(argv[1]);

@@ -1,7 +1,7 @@
 // test_wrapper.cpp: the C++ wrapper (bindings/cpp/recur.hpp) against the
 // reference cases, its errors, its size checks and its move semantics.
 //
-// Usage (from the project root): test_wrapper [TESTDATA_DIR]   (default ../shared/testdata)
+// Usage (from the project root): test_wrapper [TESTDATA_DIR]   (default Tests/testdata)
 //                                test_wrapper --version ok|error   (see version_only)
 // Prints "N passed, M failed"; exits 1 when something failed.
 // The reference cases are read with json-c (the test's own parser), the
@@ -552,7 +552,7 @@ int main(int argc, char **argv)
 {
     if (argc == 3 && std::string(argv[1]) == "--version")
         return version_only(argv[2]);
-    const std::string dir = argc > 1 ? argv[1] : "../shared/testdata";
+    const std::string dir = argc > 1 ? argv[1] : "Tests/testdata";
 
     check(recur::version_compatible(), "version_compatible()");
     try {

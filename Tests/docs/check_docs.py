@@ -43,7 +43,7 @@ of examples/models/ and symlinks `include` and `build` to the project's, so
 the documented relative paths (examples/models/tiny_lstm.json, -Iinclude,
 -Lbuild/lib) work and nothing is written into the checkout. Environment:
   RECUR_ROOT      the project root (absolute)
-  RECUR_TESTDATA  the reference cases (--testdata, default ../shared/testdata)
+  RECUR_TESTDATA  the reference cases (--testdata, default Tests/testdata)
   RECUR_LIBRARY   build/lib/librecur.so (absolute)
   PYTHONPATH      bindings/python first, so `import recur` finds the checkout
   PATH            with `python` -> this interpreter first
@@ -442,7 +442,7 @@ def main():
     parser.add_argument("--cc", default=os.environ.get("CC", "cc"))
     parser.add_argument("--cxx", default=os.environ.get("CXX", "g++"))
     parser.add_argument("--cflags", default="-std=c99 -Wall -Wextra -Werror -pedantic")
-    parser.add_argument("--testdata", default=str(ROOT.parent / "shared" / "testdata"))
+    parser.add_argument("--testdata", default=str(ROOT / "Tests" / "testdata"))
     args = parser.parse_args()
     files = [f.resolve() for f in args.files] or [ROOT / "README.md"] + sorted((ROOT / "docs").glob("*.md"))
 

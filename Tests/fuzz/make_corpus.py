@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of the fuzz target (Tests/fuzz/corpus/).
 
-    python3 Tests/fuzz/make_corpus.py [TESTDATA_DIR]     (default ../shared/testdata)
+    python3 Tests/fuzz/make_corpus.py [TESTDATA_DIR]     (default Tests/testdata)
 
 Seeds, all small (a few KB at most, so that libFuzzer's -max_len stays small):
   model-*    the `model` part of the small reference cases, the example models,
@@ -32,7 +32,7 @@ def write(name, text):
 
 
 def main():
-    testdata = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "..", "shared", "testdata")
+    testdata = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "Tests", "testdata")
     os.makedirs(OUT, exist_ok=True)
     for name in os.listdir(OUT):
         os.remove(os.path.join(OUT, name))

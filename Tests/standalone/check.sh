@@ -20,7 +20,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 lib=${1:-build/lib/librecur.so}
-testdata=${2:-../shared/testdata}
+testdata=${2:-Tests/testdata}
 python=${PYTHON:-python3}
 
 passed=0

@@ -4,7 +4,7 @@
 # Installs numpy and pytest when they are missing (torch and keras are optional:
 # see install_test_extras.sh), then runs pytest on bindings/python/tests with the
 # package from the source tree and the library from build/lib (or $RECUR_LIBRARY).
-# The reference cases are read from ../shared/testdata (or $RECUR_TESTDATA).
+# The reference cases are read from Tests/testdata (or $RECUR_TESTDATA).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)

@@ -10,7 +10,7 @@ import pytest
 
 TESTS = pathlib.Path(__file__).resolve().parent
 ROOT = TESTS.parents[2]  # bindings/python/tests -> the project root
-TESTDATA = pathlib.Path(os.environ.get("RECUR_TESTDATA") or ROOT.parent / "shared" / "testdata")
+TESTDATA = pathlib.Path(os.environ.get("RECUR_TESTDATA") or ROOT / "Tests" / "testdata")
 HEADER = ROOT / "include" / "recur.h"
 EXAMPLE_MODELS = ROOT / "examples" / "models"
 
@@ -20,7 +20,7 @@ sys.path.insert(0, str(TESTS))  # for reference_numpy
 def pytest_configure(config):
     if not (TESTDATA / "invalid" / "manifest.json").is_file():
         raise pytest.UsageError(f"reference test data not found in {TESTDATA} "
-                                "(expected ../shared/testdata beside the project; or set RECUR_TESTDATA)")
+                                "(expected Tests/testdata in the project; or set RECUR_TESTDATA)")
 
 
 def case_files():

@@ -1,4 +1,4 @@
-"""Inference over ../shared/testdata through the binding: run, step, batch 1, files."""
+"""Inference over Tests/testdata through the binding: run, step, batch 1, files."""
 
 import numpy as np
 import pytest

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs the examples of issue 7 and checks the numbers they print.
+# Runs the application examples (agents, adapt, charrnn) and checks the numbers they print.
 #
-# Usage (from the project root; `make test-examples-more` builds and runs):
-#   Tests/c/test_examples_more.sh build/examples/agents build/examples/adapt build/examples/charrnn
+# Usage (from the project root; `make test-examples` builds and runs):
+#   Tests/c/test_examples_apps.sh build/examples/agents build/examples/adapt build/examples/charrnn
 #
 # agents   both replays of the save-game are bit-identical (1 thread, and a
 #          second state on 2 threads), agents died and respawned after the
