@@ -68,6 +68,23 @@ typedef struct recur_model recur_model;
 typedef struct recur_state recur_state;
 typedef struct recur_trainer recur_trainer;
 
+/* What recur_model_layer_info says about one layer. Fields are only ever
+ * appended: a caller sets struct_size to sizeof(recur_layer_info) as its
+ * header declares it, and the library fills what fits.
+ */
+typedef struct recur_layer_info {
+    size_t struct_size;     /* the caller sets sizeof(recur_layer_info) */
+    const char *type;       /* "rnn", "lstm", "gru" or "dense" (static storage: never freed) */
+    const char *activation; /* "tanh", "relu", "linear", "sigmoid" or "softmax" (static storage) */
+    size_t input_size;      /* values per step coming in */
+    size_t output_size;     /* values per step going out (2 * hidden_size when bidirectional) */
+    size_t hidden_size;     /* hidden_size of a recurrent layer, units of a dense layer */
+    size_t state_size;      /* floats per stream this layer keeps (0 for dense layers) */
+    int bidirectional;      /* 1 for "direction": "bidirectional" */
+    int has_bias;           /* 1 when the layer has a bias tensor */
+    size_t tensor_count;    /* how many tensors it has (names: recur_model_tensor_name) */
+} recur_layer_info;
+
 /* ---- Library ------------------------------------------------------------- */
 
 /* The library's version as MAJOR*10000 + MINOR*100 + PATCH. Bindings compare
@@ -175,6 +192,26 @@ size_t recur_model_parameter_count(const recur_model *model);
 
 /* Number of layers; 0 when model is NULL. */
 size_t recur_model_layer_count(const recur_model *model);
+
+/* Describes layer `index` (0 = the layer the input enters): its type,
+ * activation and sizes. The caller sets out_info->struct_size to
+ * sizeof(recur_layer_info); the library fills the fields that fit in it
+ * (fields are only ever appended) and leaves struct_size as it was. The
+ * strings are static: never freed, valid for the life of the program.
+ * Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (model or out_info NULL,
+ * index past the last layer, struct_size smaller than the first version
+ * of the struct).
+ */
+recur_status recur_model_layer_info(const recur_model *model, size_t index, recur_layer_info *out_info);
+
+/* The name of tensor `index` of layer `layer` ("weight_ih", "weight_hh",
+ * "bias_ih", "bias_hh"; "weight", "bias" for dense), in the order the
+ * format writes them, for index < recur_layer_info.tensor_count. The
+ * string is static: never freed.
+ * Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (model or out_name NULL,
+ * layer or index out of range).
+ */
+recur_status recur_model_tensor_name(const recur_model *model, size_t layer, size_t index, const char **out_name);
 
 /* Floats of state per stream (each recurrent layer's h, and c for LSTM),
  * the same as recur_state_size of any state of this model; 0 when model
@@ -343,6 +380,17 @@ recur_status recur_trainer_step(recur_trainer *trainer, const float *x, size_t b
  * label out of range or a trainer whose loss is not cross_entropy.
  */
 recur_status recur_trainer_step_labels(recur_trainer *trainer, const float *x, size_t batch, size_t steps, const int32_t *labels, float *out_loss);
+
+/* How many values a step of `batch` sequences of `steps` steps takes:
+ * *out_targets floats for recur_trainer_step ([batch][steps][output_size],
+ * or [batch][output_size] with "targets": "last"), and *out_labels int32
+ * labels for recur_trainer_step_labels ([batch][steps] or [batch]; 0 when
+ * the loss is not cross_entropy, which takes no labels). Either out-pointer
+ * may be NULL.
+ * Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (trainer NULL, batch or
+ * steps 0), RECUR_ERROR_SHAPE (batch * steps too large).
+ */
+recur_status recur_trainer_target_count(const recur_trainer *trainer, size_t batch, size_t steps, size_t *out_targets, size_t *out_labels);
 
 /* Global L2 norm of the last computed gradient over all trainable
  * parameters, before clipping (also of a step refused as

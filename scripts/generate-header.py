@@ -7,6 +7,10 @@ The Swift side is the single source of the C API:
     the file's `// MARK: - Title` becomes the section heading;
   * every Swift enum marked `// c-enum: <c_type> <PREFIX> [case=NAME ...]`
     becomes a C enum (constants PREFIX + UPPER_SNAKE(case), unless renamed);
+  * every Swift struct in Sources/RecurCAPI marked `// c-struct: <c_type>`
+    becomes a C struct with the same fields in the same order, each field's
+    `///` comment beside it (only types of the same size and alignment on
+    both sides are in TYPES, so the layouts agree);
   * Sources/RecurCore/Version.swift gives the version macros.
 Swift types map to C types through TYPES below; an unknown type is an error,
 so the header can never silently lose a `const` or a handle type.
@@ -43,12 +47,16 @@ TYPES = {
     "UnsafePointer<CChar>?": "const char *",
     "UnsafeMutablePointer<CChar>?": "char *",
     "UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?": "char **",
+    "CInt": "int",
+    "UnsafeMutablePointer<UnsafePointer<CChar>?>?": "const char **",
 }
 HANDLES = {"Model": "recur_model", "State": "recur_state", "Trainer": "recur_trainer"}
 for swift_name, c_name in HANDLES.items():
     TYPES[f"{swift_name}Pointer?"] = f"{c_name} *"
     TYPES[f"Const{swift_name}Pointer?"] = f"const {c_name} *"
     TYPES[f"UnsafeMutablePointer<{swift_name}Pointer?>?"] = f"{c_name} **"
+# Structs the header declares (`// c-struct:` in Sources/RecurCAPI).
+TYPES["LayerInfoPointer?"] = "recur_layer_info *"
 
 
 def c_type(swift, where):
@@ -109,6 +117,40 @@ def read_enums():
                     pending = []
             enums.append((c_name, doc, cases))
     return enums
+
+
+def read_structs():
+    """[(c_name, doc, [(c declaration, comment)])] for every `// c-struct:`."""
+    structs = []
+    for path in sorted(CAPI.glob("*.swift")):
+        lines = path.read_text().splitlines()
+        for index, line in enumerate(lines):
+            marker = re.match(r"\s*// c-struct: (\w+)\s*$", line)
+            if not marker:
+                continue
+            c_name = marker.group(1)
+            doc = []
+            back = index - 1
+            while back >= 0 and lines[back].strip().startswith("///"):
+                doc.insert(0, lines[back].strip()[3:].strip())
+                back -= 1
+            if not re.match(r"\s*public struct \w+ \{$", lines[index + 1]):
+                sys.exit(f"generate-header: {path.name}: '// c-struct: {c_name}' must stand above 'public struct Name {{'")
+            fields, pending = [], []
+            for body_line in lines[index + 2:]:
+                stripped = body_line.strip()
+                if stripped.startswith("}"):
+                    break
+                if stripped.startswith("///"):
+                    pending.append(stripped[3:].strip())
+                    continue
+                field = re.match(r"public var (\w+): (.+)$", stripped)
+                if not field:
+                    sys.exit(f"generate-header: {path.name}: {c_name}: cannot read the field '{stripped}'")
+                fields.append((declaration(c_type(field.group(2), c_name), field.group(1)) + ";", " ".join(pending)))
+                pending = []
+            structs.append((c_name, doc, fields))
+    return structs
 
 
 def read_functions():
@@ -225,6 +267,14 @@ extern "C" {
     out.append("/* Opaque handles. */\n")
     for c_name in HANDLES.values():
         out.append(f"typedef struct {c_name} {c_name};\n")
+
+    for c_name, doc, fields in read_structs():
+        out.append("\n" + comment(doc))
+        out.append(f"typedef struct {c_name} {{\n")
+        width = max(len(text) for text, _ in fields)
+        for text, note in fields:
+            out.append(f"    {text.ljust(width)}" + (f" /* {note} */" if note else "") + "\n")
+        out.append(f"}} {c_name};\n")
 
     for title, functions in read_functions():
         out.append(f"\n/* ---- {title} {'-' * max(0, 68 - len(title))} */\n")

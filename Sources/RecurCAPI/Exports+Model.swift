@@ -135,6 +135,42 @@ public func recur_model_layer_count(_ model: ConstModelPointer?) -> UInt {
     UInt(Handle.peek(model, as: Model.self)?.layers.count ?? 0)
 }
 
+/// Describes layer `index` (0 = the layer the input enters): its type,
+/// activation and sizes. The caller sets out_info->struct_size to
+/// sizeof(recur_layer_info); the library fills the fields that fit in it
+/// (fields are only ever appended) and leaves struct_size as it was. The
+/// strings are static: never freed, valid for the life of the program.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (model or out_info NULL,
+/// index past the last layer, struct_size smaller than the first version
+/// of the struct).
+@_cdecl("recur_model_layer_info")
+public func recur_model_layer_info(_ model: ConstModelPointer?, _ index: UInt, _ out_info: LayerInfoPointer?) -> Status {
+    withStatus { () throws(RecurError) in
+        let model = try Handle.unbox(model, as: Model.self, "model")
+        let out = try required(out_info, "out_info")
+        try LayerInfoRecord(try model.describeLayer(Int(clamping: index))).write(to: out)
+    }
+}
+
+/// The name of tensor `index` of layer `layer` ("weight_ih", "weight_hh",
+/// "bias_ih", "bias_hh"; "weight", "bias" for dense), in the order the
+/// format writes them, for index < recur_layer_info.tensor_count. The
+/// string is static: never freed.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (model or out_name NULL,
+/// layer or index out of range).
+@_cdecl("recur_model_tensor_name")
+public func recur_model_tensor_name(_ model: ConstModelPointer?, _ layer: UInt, _ index: UInt, _ out_name: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Status {
+    withStatus { () throws(RecurError) in
+        let model = try Handle.unbox(model, as: Model.self, "model")
+        let out = try required(out_name, "out_name")
+        let names = try model.describeLayer(Int(clamping: layer)).tensorNames
+        guard index < UInt(names.count) else {
+            throw RecurError(.invalidArgument, "tensor \(index) of layer \(layer) does not exist: the layer has \(names.count) tensors")
+        }
+        out.pointee = LayerInfoRecord.staticName(names[Int(index)])
+    }
+}
+
 /// Floats of state per stream (each recurrent layer's h, and c for LSTM),
 /// the same as recur_state_size of any state of this model; 0 when model
 /// is NULL.

@@ -52,7 +52,7 @@ public func recur_trainer_step(_ trainer: TrainerPointer?, _ x: UnsafePointer<Fl
         let trainer = try Handle.unbox(trainer, as: Trainer.self, "trainer")
         let (batch, steps) = try sizes(trainer, batch, steps)
         let model = trainer.model
-        let positions = trainer.config.targets == .sequence ? batch * steps : batch
+        let positions = trainer.config.targetPositions(batch: batch, steps: steps)
         let loss = try trainer.step(
             input: UnsafeBufferPointer(start: try required(x, "x"), count: batch * steps * model.inputSize),
             batch: batch, steps: steps,
@@ -70,12 +70,31 @@ public func recur_trainer_step_labels(_ trainer: TrainerPointer?, _ x: UnsafePoi
     withStatus { () throws(RecurError) in
         let trainer = try Handle.unbox(trainer, as: Trainer.self, "trainer")
         let (batch, steps) = try sizes(trainer, batch, steps)
-        let positions = trainer.config.targets == .sequence ? batch * steps : batch
+        let positions = trainer.config.targetPositions(batch: batch, steps: steps)
         let loss = try trainer.step(
             input: UnsafeBufferPointer(start: try required(x, "x"), count: batch * steps * trainer.model.inputSize),
             batch: batch, steps: steps,
             targets: .labels(UnsafeBufferPointer(start: try required(labels, "labels"), count: positions)))
         out_loss?.pointee = loss
+    }
+}
+
+/// How many values a step of `batch` sequences of `steps` steps takes:
+/// *out_targets floats for recur_trainer_step ([batch][steps][output_size],
+/// or [batch][output_size] with "targets": "last"), and *out_labels int32
+/// labels for recur_trainer_step_labels ([batch][steps] or [batch]; 0 when
+/// the loss is not cross_entropy, which takes no labels). Either out-pointer
+/// may be NULL.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (trainer NULL, batch or
+/// steps 0), RECUR_ERROR_SHAPE (batch * steps too large).
+@_cdecl("recur_trainer_target_count")
+public func recur_trainer_target_count(_ trainer: ConstTrainerPointer?, _ batch: UInt, _ steps: UInt, _ out_targets: UnsafeMutablePointer<UInt>?, _ out_labels: UnsafeMutablePointer<UInt>?) -> Status {
+    withStatus { () throws(RecurError) in
+        let trainer = try Handle.unbox(trainer, as: Trainer.self, "trainer")
+        let (batch, steps) = try sizes(trainer, batch, steps)
+        let positions = trainer.config.targetPositions(batch: batch, steps: steps)
+        out_targets?.pointee = UInt(positions * trainer.model.outputSize)
+        out_labels?.pointee = trainer.config.loss == .crossEntropy ? UInt(positions) : 0
     }
 }
 

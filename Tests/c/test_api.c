@@ -782,6 +782,50 @@ static void check_case_length_respected(const test_case *tc)
     free(buf);
 }
 
+/* Each layer's recur_model_layer_info against the case's own document (read
+   with json-c): type, size, activation (the format's defaults when absent),
+   and each layer's input is the previous layer's output. */
+static void check_case_layer_info(const test_case *tc, const recur_model *model)
+{
+    json_object *document = json_object_object_get(tc->root, "model");
+    json_object *layers = json_object_object_get(document, "layers");
+    size_t count = json_object_array_length(layers), input = tc->input_size, state = 0;
+    g_group = "layer info";
+    CHECK(recur_model_layer_count(model) == count, "layer_count %zu, document has %zu", recur_model_layer_count(model), count);
+    for (size_t i = 0; i < count && i < recur_model_layer_count(model); i++) {
+        json_object *layer = json_object_array_get_idx(layers, i), *value;
+        const char *type = json_object_get_string(json_object_object_get(layer, "type"));
+        int dense = strcmp(type, "dense") == 0;
+        size_t size = (size_t)json_object_get_int64(json_object_object_get(layer, dense ? "units" : "hidden_size"));
+        const char *activation = json_object_object_get_ex(layer, "activation", &value) ? json_object_get_string(value)
+                                 : dense ? "linear" : "tanh";
+        size_t layer_state = dense ? 0 : strcmp(type, "lstm") == 0 ? 2 * size : size;
+        recur_layer_info info;
+        memset(&info, 0, sizeof info);
+        info.struct_size = sizeof info;
+        if (!CHECK_OK(recur_model_layer_info(model, i, &info), "layer_info of a case layer")) continue;
+        CHECK(strcmp(info.type, type) == 0 && strcmp(info.activation, activation) == 0 && info.hidden_size == size &&
+              info.output_size == size && info.input_size == input && info.state_size == layer_state,
+              "layer_info(%zu): %s %s in %zu out %zu state %zu; document: %s %s in %zu out %zu state %zu", i,
+              info.type, info.activation, info.input_size, info.output_size, info.state_size,
+              type, activation, input, size, layer_state);
+        if (json_object_object_get_ex(layer, "weights", &value)) {
+            CHECK(info.tensor_count == (size_t)json_object_object_length(value), "layer_info(%zu): %zu tensors, document has %d",
+                  i, info.tensor_count, json_object_object_length(value));
+            for (size_t t = 0; t < info.tensor_count; t++) {
+                const char *name = NULL;
+                json_object *tensor;
+                CHECK(recur_model_tensor_name(model, i, t, &name) == RECUR_OK && name &&
+                          json_object_object_get_ex(value, name, &tensor),
+                      "tensor_name(%zu, %zu) = %s is one of the document's tensors", i, t, name ? name : "(null)");
+            }
+        }
+        input = size;
+        state += layer_state;
+    }
+    CHECK(state == tc->state_size, "the layers' state sizes add up to the state size (%zu, %zu)", state, tc->state_size);
+}
+
 static void check_reference_case(const char *dir, const char *file)
 {
     test_case tc;
@@ -794,6 +838,7 @@ static void check_reference_case(const char *dir, const char *file)
         model = load_case_model(&tc);
     }
     if (model) {
+        check_case_layer_info(&tc, model);
         if (check_case_reference(&tc, model, &base)) {
             check_case_stepwise(&tc, model, &base);
             check_case_streams(&tc, model, &base);
@@ -1284,6 +1329,96 @@ static void check_tensor_shapes(void)
     recur_model_free(model);
 }
 
+/* recur_model_layer_info against what a hand-written document says, and its
+   refusals; the struct's fields sit where the header says (the library and
+   the header agree on the layout). */
+static void check_layer_info(void)
+{
+    const char *text =
+        "{\"format\": \"recur\", \"version\": 1, \"input_size\": 5, \"init\": {\"seed\": 1}, \"layers\": ["
+        "{\"type\": \"lstm\", \"hidden_size\": 8},"
+        "{\"type\": \"gru\", \"hidden_size\": 6},"
+        "{\"type\": \"rnn\", \"hidden_size\": 4, \"activation\": \"relu\", \"weights\": {" /* no biases */
+        "\"weight_ih\": {\"shape\": [4, 6], \"data\": [0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]}, \"weight_hh\": {\"shape\": [4, 4], \"data\": [0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]}}},"
+        "{\"type\": \"dense\", \"units\": 3, \"activation\": \"softmax\"}]}";
+    struct { const char *type, *activation; size_t in, out, hidden, state; int bias; } expected[] = {
+        {"lstm", "tanh", 5, 8, 8, 16, 1}, {"gru", "tanh", 8, 6, 6, 6, 1},
+        {"rnn", "relu", 6, 4, 4, 4, 0}, {"dense", "softmax", 4, 3, 3, 0, 1},
+    };
+    recur_model *model = NULL;
+    g_group = "layer info";
+    CHECK_OK(recur_model_load_json(text, strlen(text), &model), "load a model for layer info");
+    if (!model) return;
+    CHECK(recur_model_layer_count(model) == 4, "layer_count is %zu, expected 4", recur_model_layer_count(model));
+    for (size_t i = 0; i < 4; i++) {
+        recur_layer_info info;
+        memset(&info, 0xAB, sizeof info);
+        info.struct_size = sizeof info;
+        recur_status status = recur_model_layer_info(model, i, &info);
+        CHECK(status == RECUR_OK, "layer_info(%zu): %s", i, recur_last_error());
+        if (status != RECUR_OK) continue;
+        CHECK(info.struct_size == sizeof info, "layer_info(%zu) keeps struct_size", i);
+        CHECK(strcmp(info.type, expected[i].type) == 0 && strcmp(info.activation, expected[i].activation) == 0,
+              "layer_info(%zu): type %s activation %s, expected %s %s", i, info.type, info.activation,
+              expected[i].type, expected[i].activation);
+        CHECK(info.input_size == expected[i].in && info.output_size == expected[i].out &&
+              info.hidden_size == expected[i].hidden && info.state_size == expected[i].state,
+              "layer_info(%zu): sizes in %zu out %zu hidden %zu state %zu", i, info.input_size, info.output_size,
+              info.hidden_size, info.state_size);
+        CHECK(info.bidirectional == 0 && info.has_bias == expected[i].bias,
+              "layer_info(%zu): bidirectional %d has_bias %d", i, info.bidirectional, info.has_bias);
+        {
+            static const char *recurrent[] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
+            static const char *dense[] = {"weight", "bias"};
+            const char **names = i == 3 ? dense : recurrent;
+            size_t count = i == 3 ? 2 : expected[i].bias ? 4 : 2;
+            CHECK(info.tensor_count == count, "layer_info(%zu): %zu tensors, expected %zu", i, info.tensor_count, count);
+            for (size_t t = 0; t < count && t < info.tensor_count; t++) {
+                const char *name = NULL;
+                CHECK(recur_model_tensor_name(model, i, t, &name) == RECUR_OK && name && strcmp(name, names[t]) == 0,
+                      "tensor_name(%zu, %zu) is %s, expected %s", i, t, name ? name : "(null)", names[t]);
+            }
+            const char *name = "untouched";
+            CHECK(recur_model_tensor_name(model, i, count, &name) == RECUR_ERROR_INVALID_ARGUMENT &&
+                      strcmp(name, "untouched") == 0,
+                  "tensor_name past the last tensor is refused, out_name untouched");
+        }
+    }
+    {
+        const char *name = NULL;
+        CHECK(recur_model_tensor_name(model, 9, 0, &name) == RECUR_ERROR_INVALID_ARGUMENT, "tensor_name of layer 9 is refused");
+        CHECK(recur_model_tensor_name(model, 0, 0, NULL) == RECUR_ERROR_INVALID_ARGUMENT, "tensor_name into NULL is refused");
+        CHECK(recur_model_tensor_name(NULL, 0, 0, &name) == RECUR_ERROR_INVALID_ARGUMENT, "tensor_name of NULL is refused");
+    }
+    /* A caller built against a later header (a larger struct) gets the fields
+       this library knows; the bytes past them are left alone. */
+    {
+        unsigned char larger[sizeof(recur_layer_info) + 16];
+        recur_layer_info *info = (recur_layer_info *)(void *)larger;
+        memset(larger, 0x5A, sizeof larger);
+        info->struct_size = sizeof larger;
+        CHECK_OK(recur_model_layer_info(model, 0, info), "layer_info into a larger struct");
+        CHECK(info->struct_size == sizeof larger && larger[sizeof larger - 1] == 0x5A && info->hidden_size == 8,
+              "layer_info into a larger struct fills the known fields only");
+    }
+    {
+        recur_layer_info info;
+        memset(&info, 0, sizeof info);
+        info.struct_size = sizeof info - 1;
+        CHECK(recur_model_layer_info(model, 0, &info) == RECUR_ERROR_INVALID_ARGUMENT &&
+              strstr(recur_last_error(), "struct_size") != NULL,
+              "layer_info with a struct_size too small is refused, naming struct_size: %s", recur_last_error());
+        info.struct_size = sizeof info;
+        CHECK(recur_model_layer_info(model, 4, &info) == RECUR_ERROR_INVALID_ARGUMENT &&
+              strstr(recur_last_error(), "layer 4") != NULL,
+              "layer_info past the last layer is refused, naming it: %s", recur_last_error());
+        CHECK(recur_model_layer_info(NULL, 0, &info) == RECUR_ERROR_INVALID_ARGUMENT, "layer_info of NULL is refused");
+        CHECK(recur_model_layer_info(model, 0, NULL) == RECUR_ERROR_INVALID_ARGUMENT &&
+              strstr(recur_last_error(), "out_info") != NULL, "layer_info into NULL is refused, naming out_info");
+    }
+    recur_model_free(model);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -1300,6 +1435,7 @@ int main(int argc, char **argv)
     check_concurrent_inference();
     check_non_finite_inputs();
     check_tensor_shapes();
+    check_layer_info();
 
     printf("%d passed, %d failed\n", g_passed, g_failed);
     return g_failed ? 1 : 0;

@@ -1337,6 +1337,43 @@ static void check_from_scratch(void)
 
 /* ------------------------------------------------------------------------ */
 
+/* recur_trainer_target_count: the values a step takes, for each target mode
+   and loss, and its refusals. */
+static void check_target_count(void)
+{
+    struct { const char *config; size_t targets, labels; } expected[] = {
+        {"{\"loss\": \"mse\"}", 5 * 7 * 3, 0},
+        {"{\"loss\": \"mse\", \"targets\": \"last\"}", 5 * 3, 0},
+        {"{\"loss\": \"cross_entropy\"}", 5 * 7 * 3, 5 * 7},
+        {"{\"loss\": \"cross_entropy\", \"targets\": \"last\"}", 5 * 3, 5},
+        {"{\"loss\": \"binary_cross_entropy\", \"targets\": \"last\"}", 5 * 3, 0},
+    };
+    recur_model *model = load_model_text(GRU_LOGITS, "recur_model_load_json(GRU_LOGITS)");
+    size_t i;
+
+    g_case = "GRU_LOGITS";
+    g_group = "target count";
+    if (!model) return;
+    for (i = 0; i < sizeof expected / sizeof expected[0]; i++) {
+        recur_trainer *trainer = make_trainer(model, expected[i].config, expected[i].config);
+        size_t targets = 99, labels = 99;
+        if (!trainer) continue;
+        CHECK(recur_trainer_target_count(trainer, 5, 7, &targets, &labels) == RECUR_OK &&
+              targets == expected[i].targets && labels == expected[i].labels,
+              "%s: B=5 T=7 takes %zu targets and %zu labels (expected %zu and %zu)", expected[i].config,
+              targets, labels, expected[i].targets, expected[i].labels);
+        CHECK(recur_trainer_target_count(trainer, 5, 7, NULL, &labels) == RECUR_OK, "NULL out_targets is allowed");
+        targets = 99;
+        CHECK(recur_trainer_target_count(trainer, 0, 7, &targets, NULL) == RECUR_ERROR_INVALID_ARGUMENT && targets == 99,
+              "batch 0 is refused, out-pointer untouched");
+        CHECK(recur_trainer_target_count(trainer, (size_t)1 << 40, (size_t)1 << 40, &targets, NULL) == RECUR_ERROR_SHAPE,
+              "an overflowing batch x steps is refused as SHAPE");
+        recur_trainer_free(trainer);
+    }
+    CHECK(recur_trainer_target_count(NULL, 1, 1, NULL, NULL) == RECUR_ERROR_INVALID_ARGUMENT, "NULL trainer is refused");
+    recur_model_free(model);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -1350,6 +1387,7 @@ int main(int argc, char **argv)
     check_overflowing_loss();
     check_overflowing_update();
     check_label_steps();
+    check_target_count();
     check_stateful();
     check_frozen();
     check_determinism();

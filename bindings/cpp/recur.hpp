@@ -231,137 +231,6 @@ inline std::size_t checked_product(const char *where, std::size_t a, std::size_t
     return a * b;
 }
 
-// A small reader for the JSON this wrapper needs to look into: the model
-// text the library writes (for the tensor shapes, which the C API does not
-// report) and a trainer configuration the library accepted (for "targets").
-// Both are valid JSON, so it only has to be correct, not forgiving.
-class JsonReader {
-public:
-    JsonReader(const char *begin, const char *end) : p_(begin), end_(end) {}
-
-    char peek()
-    {
-        space();
-        return p_ < end_ ? *p_ : '\0';
-    }
-    void expect(char c)
-    {
-        if (peek() != c)
-            fail(std::string("expected '") + c + "'");
-        ++p_;
-    }
-    bool accept(char c)
-    {
-        if (peek() != c)
-            return false;
-        ++p_;
-        return true;
-    }
-    std::string string()
-    {
-        expect('"');
-        std::string out;
-        while (p_ < end_ && *p_ != '"') {
-            char c = *p_++;
-            if (c == '\\') {
-                if (p_ >= end_)
-                    break;
-                c = *p_++;
-                switch (c) {
-                case 'b': c = '\b'; break;
-                case 'f': c = '\f'; break;
-                case 'n': c = '\n'; break;
-                case 'r': c = '\r'; break;
-                case 't': c = '\t'; break;
-                case 'u': // not needed for the keys we look for: keep a marker
-                    p_ += (end_ - p_ >= 4) ? 4 : end_ - p_;
-                    c = '?';
-                    break;
-                default: break; // '"', '\\', '/'
-                }
-            }
-            out += c;
-        }
-        expect('"');
-        return out;
-    }
-    std::size_t size()
-    {
-        space();
-        std::size_t value = 0;
-        const char *start = p_;
-        while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
-            const std::size_t digit = static_cast<std::size_t>(*p_ - '0');
-            if (value > (SIZE_MAX - digit) / 10)
-                fail("number too large");
-            value = value * 10 + digit;
-            ++p_;
-        }
-        if (p_ == start)
-            fail("expected a non-negative integer");
-        return value;
-    }
-    // Calls on_key(key) for each member; on_key must read the value.
-    template <typename F>
-    void object(F &&on_key)
-    {
-        expect('{');
-        if (accept('}'))
-            return;
-        do {
-            std::string key = string();
-            expect(':');
-            on_key(key);
-        } while (accept(','));
-        expect('}');
-    }
-    // Calls on_element(index) for each element; on_element must read it.
-    template <typename F>
-    void array(F &&on_element)
-    {
-        expect('[');
-        if (accept(']'))
-            return;
-        std::size_t index = 0;
-        do {
-            on_element(index++);
-        } while (accept(','));
-        expect(']');
-    }
-    void skip(int depth = 0)
-    {
-        if (depth > 512)
-            fail("nested too deeply");
-        const char c = peek();
-        if (c == '{')
-            object([&](const std::string &) { skip(depth + 1); });
-        else if (c == '[')
-            array([&](std::size_t) { skip(depth + 1); });
-        else if (c == '"')
-            string();
-        else {
-            const char *start = p_;
-            while (p_ < end_ && std::string_view("+-.0123456789eEtruefalsn").find(*p_) != std::string_view::npos)
-                ++p_;
-            if (p_ == start)
-                fail("unexpected character");
-        }
-    }
-    [[noreturn]] void fail(const std::string &what)
-    {
-        throw Error(RECUR_ERROR_INTERNAL, "recur.hpp could not read the library's JSON: " + what);
-    }
-
-private:
-    void space()
-    {
-        while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t'))
-            ++p_;
-    }
-    const char *p_;
-    const char *end_;
-};
-
 struct Tensor {
     std::string name;
     std::vector<std::size_t> shape;
@@ -373,42 +242,31 @@ struct Layer {
 };
 using Layout = std::vector<Layer>;
 
-// The layers and their tensors' shapes, read from the model's own JSON (base64: compact).
+// The layers and their tensors' shapes, as the C API describes them
+// (recur_model_layer_info, recur_model_tensor_name, recur_model_tensor_shape).
 inline std::shared_ptr<const Layout> read_layout(const recur_model *model)
 {
-    char *text = nullptr;
-    std::size_t length = 0;
-    check(recur_model_to_json_encoded(model, RECUR_TENSORS_BASE64, &text, &length), "Model (reading tensor shapes)");
-    std::unique_ptr<char, void (*)(char *)> owned(text, recur_string_free);
+    const char *where = "Model (reading the layers)";
     auto layout = std::make_shared<Layout>();
-    JsonReader json(text, text + length);
-    json.object([&](const std::string &key) {
-        if (key != "layers")
-            return json.skip();
-        json.array([&](std::size_t) {
-            Layer layer;
-            json.object([&](const std::string &layer_key) {
-                if (layer_key == "type")
-                    layer.type = json.string();
-                else if (layer_key != "weights")
-                    json.skip();
-                else
-                    json.object([&](const std::string &name) {
-                        Tensor tensor{name, {}, 1};
-                        json.object([&](const std::string &tensor_key) {
-                            if (tensor_key != "shape")
-                                return json.skip();
-                            json.array([&](std::size_t) {
-                                tensor.shape.push_back(json.size());
-                                tensor.count *= tensor.shape.back();
-                            });
-                        });
-                        layer.tensors.push_back(std::move(tensor));
-                    });
-            });
-            layout->push_back(std::move(layer));
-        });
-    });
+    for (std::size_t index = 0; index < recur_model_layer_count(model); ++index) {
+        recur_layer_info info{};
+        info.struct_size = sizeof info;
+        check(recur_model_layer_info(model, index, &info), where);
+        Layer layer{info.type, {}};
+        for (std::size_t t = 0; t < info.tensor_count; ++t) {
+            const char *name = nullptr;
+            std::size_t rows = 0, columns = 0;
+            check(recur_model_tensor_name(model, index, t, &name), where);
+            check(recur_model_tensor_shape(model, index, name, &rows, &columns), where);
+            Tensor tensor{name, {rows}, rows};
+            if (columns > 1 || std::string(name).rfind("weight", 0) == 0) {
+                tensor.shape.push_back(columns);
+                tensor.count *= columns;
+            }
+            layer.tensors.push_back(std::move(tensor));
+        }
+        layout->push_back(std::move(layer));
+    }
     return layout;
 }
 
@@ -429,23 +287,6 @@ inline const Tensor &find_tensor(const Layout &layout, std::size_t layer, const 
                 "layers[" + std::to_string(layer) + "] (" + layout[layer].type + ") has no tensor \"" + name +
                     "\" (it has " + names + ")",
                 where);
-}
-
-// Whether a trainer configuration (accepted by the library) says "targets": "last".
-inline bool targets_last(const std::string &config)
-{
-    const std::size_t first = config.find_first_not_of(" \t\r\n");
-    if (first == std::string::npos)
-        return false;
-    bool last = false;
-    JsonReader json(config.data(), config.data() + config.size());
-    json.object([&](const std::string &key) {
-        if (key == "targets" && json.peek() == '"')
-            last = json.string() == "last";
-        else
-            json.skip();
-    });
-    return last;
 }
 
 inline void ensure_version()
@@ -844,12 +685,16 @@ public:
         handle_ = trainer;
         input_size_ = recur_model_input_size(model.handle_);
         output_size_ = recur_model_output_size(model.handle_);
-        try {
-            targets_last_ = detail::targets_last(config);
-        } catch (...) {
+        // One target per sequence ("targets": "last"): a step of 2 steps takes
+        // as many targets as a step of 1.
+        std::size_t one = 0, two = 0;
+        if (recur_trainer_target_count(handle_, 1, 1, &one, nullptr) != RECUR_OK ||
+            recur_trainer_target_count(handle_, 1, 2, &two, nullptr) != RECUR_OK) {
+            Error error(RECUR_ERROR_INTERNAL, recur_last_error(), where);
             recur_trainer_free(std::exchange(handle_, nullptr));
-            throw;
+            throw error;
         }
+        targets_last_ = one == two;
     }
 
     ~Trainer() { recur_trainer_free(handle_); }

@@ -59,6 +59,24 @@ class recur_trainer(ctypes.Structure):
     """Opaque trainer handle."""
 
 
+class recur_layer_info(ctypes.Structure):
+    """recur_layer_info: what recur_model_layer_info says about one layer
+    (the header's struct, field for field; tests/test_ffi.py checks it)."""
+
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("type", c_char_p),
+        ("activation", c_char_p),
+        ("input_size", c_size_t),
+        ("output_size", c_size_t),
+        ("hidden_size", c_size_t),
+        ("state_size", c_size_t),
+        ("bidirectional", c_int),
+        ("has_bias", c_int),
+        ("tensor_count", c_size_t),
+    ]
+
+
 ModelPointer = POINTER(recur_model)
 StatePointer = POINTER(recur_state)
 TrainerPointer = POINTER(recur_trainer)
@@ -77,6 +95,7 @@ C_TYPES = {
     "const char *": c_char_p,
     "char *": CharPointer,
     "char **": POINTER(CharPointer),
+    "const char **": POINTER(c_char_p),
     "size_t *": POINTER(c_size_t),
     "const float *": FloatPointer,
     "float *": FloatPointer,
@@ -90,6 +109,7 @@ C_TYPES = {
     "recur_trainer *": TrainerPointer,
     "const recur_trainer *": TrainerPointer,
     "recur_trainer **": POINTER(TrainerPointer),
+    "recur_layer_info *": POINTER(recur_layer_info),
 }
 
 # name: (return type, [parameter types]), in the header's order.
@@ -114,6 +134,8 @@ FUNCTIONS = {
     "recur_model_output_size": ("size_t", ["const recur_model *"]),
     "recur_model_parameter_count": ("size_t", ["const recur_model *"]),
     "recur_model_layer_count": ("size_t", ["const recur_model *"]),
+    "recur_model_layer_info": ("recur_status", ["const recur_model *", "size_t", "recur_layer_info *"]),
+    "recur_model_tensor_name": ("recur_status", ["const recur_model *", "size_t", "size_t", "const char **"]),
     "recur_model_state_size": ("size_t", ["const recur_model *"]),
     "recur_model_get_tensor": ("recur_status", ["const recur_model *", "size_t", "const char *", "float *", "size_t"]),
     "recur_model_set_tensor": ("recur_status", ["recur_model *", "size_t", "const char *", "const float *", "size_t"]),
@@ -137,6 +159,7 @@ FUNCTIONS = {
     "recur_trainer_free": ("void", ["recur_trainer *"]),
     "recur_trainer_step": ("recur_status", ["recur_trainer *", "const float *", "size_t", "size_t", "const float *", "float *"]),
     "recur_trainer_step_labels": ("recur_status", ["recur_trainer *", "const float *", "size_t", "size_t", "const int32_t *", "float *"]),
+    "recur_trainer_target_count": ("recur_status", ["const recur_trainer *", "size_t", "size_t", "size_t *", "size_t *"]),
     "recur_trainer_last_gradient_norm": ("float", ["const recur_trainer *"]),
     "recur_trainer_get_gradient": ("recur_status", ["const recur_trainer *", "size_t", "const char *", "float *", "size_t"]),
     "recur_trainer_reset_state": ("recur_status", ["recur_trainer *"]),

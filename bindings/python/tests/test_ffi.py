@@ -1,5 +1,6 @@
 """The declarations match include/recur.h; the version checks work; loading errors are clear."""
 
+import ctypes
 import os
 import re
 import subprocess
@@ -72,6 +73,17 @@ def test_status_values_match_the_header():
 def test_tensor_encoding_values_match_the_header():
     expected = {name[len("RECUR_TENSORS_"):]: value for name, value in header_enum("recur_tensor_encoding").items()}
     assert {member.name: member.value for member in recur.TensorEncoding} == expected
+
+
+C_FIELD_TYPES = {"size_t": ctypes.c_size_t, "const char *": ctypes.c_char_p, "int": ctypes.c_int}
+
+
+def test_layer_info_struct_matches_the_header():
+    body = re.search(r"typedef struct recur_layer_info \{(.*?)\} recur_layer_info;", HEADER.read_text(), re.S).group(1)
+    fields = [(normalize(c_type), name) for c_type, name in re.findall(r"^\s*([\w \*]+?)\s*(\w+);", body, re.M)]
+    assert len(fields) >= 9
+    declared = list(_ffi.recur_layer_info._fields_)
+    assert declared == [(name, C_FIELD_TYPES[c_type]) for c_type, name in fields]
 
 
 def test_every_status_has_its_exception_class():
