@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 from . import _arrays
-from ._ffi import CharPointer, ModelPointer, TensorEncoding, WeightStorage, lib
+from ._ffi import CharPointer, ModelPointer, TensorEncoding, WeightStorage, lib, recur_layer_info
 from ._handle import Handle
 from .errors import InvalidArgumentError, ModelError, check
 
@@ -219,19 +219,22 @@ def tensor_shape(layers, layer, name):
 
 
 def _layer_infos(handle):
-    """LayerInfo for every layer, read from the model's own (base64, compact) JSON."""
-    text = CharPointer()
-    length = ctypes.c_size_t()
-    check(lib.recur_model_to_json_encoded(handle, TensorEncoding.BASE64, ctypes.byref(text), ctypes.byref(length)))
-    try:
-        document = json.loads(ctypes.string_at(text, length.value))
-    finally:
-        lib.recur_string_free(text)
+    """LayerInfo for every layer, from recur_model_layer_info and the tensors' names and shapes."""
     infos = []
-    input_size = document["input_size"]
-    for index, layer in enumerate(document["layers"]):
-        output_size = layer["units"] if layer["type"] == "dense" else layer["hidden_size"]
-        tensors = {name: tuple(tensor["shape"]) for name, tensor in layer["weights"].items()}
-        infos.append(LayerInfo(index, layer["type"], input_size, output_size, layer.get("activation"), tensors))
-        input_size = output_size
+    for index in range(lib.recur_model_layer_count(handle)):
+        info = recur_layer_info(struct_size=ctypes.sizeof(recur_layer_info))
+        check(lib.recur_model_layer_info(handle, index, ctypes.byref(info)))
+        tensors = {}
+        for t in range(info.tensor_count):
+            name = ctypes.c_char_p()
+            check(lib.recur_model_tensor_name(handle, index, t, ctypes.byref(name)))
+            rows, columns = ctypes.c_size_t(), ctypes.c_size_t()
+            check(lib.recur_model_tensor_shape(handle, index, name.value, ctypes.byref(rows), ctypes.byref(columns)))
+            # Weights are matrices [rows, columns], biases vectors [rows] (the format's shapes).
+            is_matrix = name.value.startswith(b"weight")
+            tensors[name.value.decode()] = (rows.value, columns.value) if is_matrix else (rows.value,)
+        layer_type = info.type.decode()
+        # The format gives lstm and gru no activation key: show none for them.
+        activation = info.activation.decode() if layer_type in ("rnn", "dense") else None
+        infos.append(LayerInfo(index, layer_type, info.input_size, info.output_size, activation, tensors))
     return tuple(infos)
