@@ -38,7 +38,8 @@ class _Parser(argparse.ArgumentParser):
 
 def main(argv=None):
     parser = _Parser(prog="python -m recur", description="Recur models from the command line.")
-    parser.add_argument("--version", action="version", version=_version_text())
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="print the package's version, the library's and where it was loaded from")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{info,convert,run}")
 
     info = commands.add_parser("info", help="show a model's layers, sizes and parameter count")
@@ -84,9 +85,13 @@ def main(argv=None):
         return 1
 
 
-def _version_text():
-    from . import __version__, library_path, library_version
-    return f"recur {__version__} (library {library_version()}, {library_path()})"
+class _Version(argparse.Action):
+    """--version on one line (argparse's own action wraps long text at the terminal's width)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from . import __version__, library_path, library_version
+        print(f"recur {__version__} (library {library_version()}, {library_path()})")
+        parser.exit(0)
 
 
 def _info(arguments):
