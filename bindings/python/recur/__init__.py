@@ -14,7 +14,28 @@ Converters from PyTorch, Keras and RTNeural are in recur.convert. See
 docs/python.md.
 """
 
-from ._ffi import Status, TensorEncoding, lib as _lib
+import os as _os
+import sys as _sys
+
+
+def _cannot_import(message):
+    """An ImportError; as the command line (python -m recur, recur), one line on stderr and exit status 1."""
+    command = "python -m recur" if _sys.argv[:1] == ["-m"] else _os.path.basename(_sys.argv[0] or "")
+    if command in ("python -m recur", "recur"):
+        # The library's message names each place tried, one per line.
+        print(f"{command}: " + " ".join(line.strip() for line in message.splitlines()), file=_sys.stderr)
+        raise SystemExit(1)
+    return ImportError(message)
+
+
+try:
+    import numpy as _numpy  # noqa: F401
+except ImportError as _error:
+    raise _cannot_import(f"recur needs numpy, which cannot be imported ({_error}): pip install numpy") from None
+try:
+    from ._ffi import Status, TensorEncoding, lib as _lib
+except ImportError as _error:
+    raise _cannot_import(str(_error)) from None
 from ._model import LayerInfo, Model
 from ._state import State
 from ._trainer import Trainer

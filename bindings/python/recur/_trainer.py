@@ -73,6 +73,42 @@ class Trainer(Handle):
                                             _arrays.int32_pointer(labels), ctypes.byref(loss)))
         return loss.value
 
+    def steps(self, xs, targets, count=None, *, labels=False):
+        """Trains on (xs, targets) step after step, yielding each step's loss (before its update).
+
+            for step, loss in enumerate(trainer.steps(xs, targets, 500)):
+                if step % 100 == 0:
+                    print(step, loss)
+
+        count None goes on until the loop stops (break). labels=True uses
+        step_labels (targets are then integer class labels). Nothing runs
+        until the loop asks for the next loss.
+        """
+        step = self.step_labels if labels else self.step
+        taken = 0
+        while count is None or taken < count:
+            yield step(xs, targets)
+            taken += 1
+
+    def fit(self, xs, targets, steps, *, labels=False, callback=None, every=1):
+        """Runs `steps` training steps on (xs, targets); returns their losses (float32 array).
+
+        callback(step, loss), if given, is called after step 0 and then every
+        `every` steps (and after the last); step counts from 0. If it returns
+        True, training stops there and the losses so far are returned.
+        labels=True uses step_labels.
+        """
+        every = int(every)
+        if every < 1:
+            raise InvalidArgumentError(f"every must be >= 1, got {every}")
+        losses = []
+        for step, loss in enumerate(self.steps(xs, targets, int(steps), labels=labels)):
+            losses.append(loss)
+            if callback is not None and (step % every == 0 or step == steps - 1):
+                if callback(step, loss) is True:
+                    break
+        return np.array(losses, dtype=np.float32)
+
     @property
     def last_gradient_norm(self):
         """Global L2 norm of the last step's gradient, before clipping (0 before any step)."""

@@ -246,6 +246,112 @@ def test_unsupported_torch_modules_are_refused():
         from_torch(["lstm"])
 
 
+def custom_modules():
+    """Modules of a user's own: children that are supported layers, in various orders and styles."""
+    import torch
+    nn = torch.nn
+
+    class Tagger(nn.Module):  # assigned in the order they run
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(3, 8, num_layers=2, batch_first=True)
+            self.head = nn.Linear(8, 4)
+            self.act = nn.Softmax(dim=-1)
+
+        def forward(self, x):
+            out, _ = self.lstm(x)
+            return self.act(self.head(out))
+
+    class HeadFirst(nn.Module):  # assigned head first, run GRU first: forward decides
+        def __init__(self):
+            super().__init__()
+            self.head = nn.Linear(5, 2)
+            self.squash = nn.Tanh()
+            self.gru = nn.GRU(3, 5, batch_first=True)
+            self.drop = nn.Dropout(0.2)
+
+        def forward(self, x):
+            return self.squash(self.head(self.drop(self.gru(x)[0])))
+
+    class Nested(nn.Module):  # a Sequential child and a module of its own inside
+        def __init__(self):
+            super().__init__()
+            self.encoder = Tagger()
+            self.decoder = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 1))
+
+        def forward(self, x):
+            return self.decoder(self.encoder(x))
+
+    return Tagger, HeadFirst, Nested
+
+
+@needs_torch
+def test_modules_of_your_own_are_converted_in_the_order_forward_calls_their_children():
+    import torch
+    torch.manual_seed(3)
+    xs = random(2, 6, 3)
+    for cls in custom_modules():
+        net = cls().eval()
+        document = from_torch(net)
+        with torch.no_grad():
+            expected = net(torch.from_numpy(xs)).numpy()
+        assert_close(recur_outputs(document, xs), expected, cls.__name__)
+
+
+@needs_torch
+def test_modules_of_your_own_that_use_functions_say_how_to_pass_the_layers():
+    import torch
+    nn = torch.nn
+
+    class Functional(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.LSTM(2, 4, batch_first=True)
+            self.out = nn.Linear(4, 1)
+
+        def forward(self, x):
+            return self.out(torch.relu(self.rnn(x)[0]))
+
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layer = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.layer(self.layer(x))
+
+    with pytest.raises(recur.ConversionError, match=r"applies relu \(not a module\).*"
+                                                    r"recur\.convert\.from_torch\(\[Functional\.rnn, Functional\.out\]\)"):
+        from_torch(Functional())
+    with pytest.raises(recur.ConversionError, match="calls layer more than once"):
+        from_torch(Twice())
+
+
+@needs_torch
+def test_a_forward_that_cannot_be_traced_falls_back_to_the_order_of_assignment():
+    import torch
+    nn = torch.nn
+
+    class Branchy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(2, 4, batch_first=True)
+            self.head = nn.Linear(4, 1)
+
+        def forward(self, x):
+            if x.sum() > 0:  # data-dependent control flow: torch.fx cannot trace it
+                x = x * 1
+            return self.head(self.lstm(x)[0])
+
+    torch.manual_seed(4)
+    net = Branchy()
+    document = from_torch(net)
+    assert any("could not be traced" in note and "lstm, head" in note for note in document["metadata"]["notes"])
+    xs = random(1, 5, 2)
+    with torch.no_grad():
+        assert_close(recur_outputs(document, xs), net(torch.from_numpy(xs)).numpy(), "Branchy")
+
+
 def test_the_package_and_the_state_dict_converter_never_import_torch():
     code = ("import sys, numpy as np, recur\n"
             "recur.convert.from_torch_state_dict({'weight': np.ones((1, 2))}, [{'type': 'dense'}])\n"

@@ -112,3 +112,39 @@ def test_stateful_trainer_reset_state_allows_another_batch():
             trainer.step(xs[:2], targets[:2])
         trainer.reset_state()
         trainer.step(xs[:2], targets[:2])
+
+
+def _sine():
+    t = np.arange(0, 64, dtype=np.float32) * 0.2
+    return np.sin(t[:-1])[:, None], np.sin(t[1:])[:, None]
+
+
+def test_steps_yields_the_losses_of_step_and_fit_matches_them():
+    from conftest import EXAMPLE_MODELS
+    xs, targets = _sine()
+    config = {"loss": "mse", "optimizer": {"type": "adam", "learning_rate": 0.01}}
+    path = EXAMPLE_MODELS / "sine_predictor_init.json"
+    with recur.Model.load(path) as a, recur.Model.load(path) as b, recur.Model.load(path) as c:
+        trainer = a.trainer(config)
+        by_hand = [trainer.step(xs, targets) for _ in range(20)]
+        iterated = list(b.trainer(config).steps(xs, targets, 20))
+        seen = []
+        losses = c.trainer(config).fit(xs, targets, 20, callback=lambda step, loss: seen.append((step, loss)), every=5)
+    assert iterated == by_hand
+    assert losses.dtype == np.float32 and np.array_equal(losses, np.float32(by_hand)) and losses[-1] < losses[0]
+    assert [step for step, _ in seen] == [0, 5, 10, 15, 19]
+    assert all(loss == by_hand[step] for step, loss in seen)
+
+
+def test_steps_without_count_runs_until_the_loop_stops_and_fit_stops_when_the_callback_says_so():
+    from conftest import EXAMPLE_MODELS
+    xs, targets = _sine()
+    with recur.Model.load(EXAMPLE_MODELS / "sine_predictor_init.json") as model, model.trainer({"loss": "mse"}) as trainer:
+        for step, loss in enumerate(trainer.steps(xs, targets)):
+            if step == 7:
+                break
+        assert step == 7 and isinstance(loss, float)
+        losses = trainer.fit(xs, targets, 100, callback=lambda step, loss: step == 3)
+        assert losses.shape == (4,)
+        with pytest.raises(recur.InvalidArgumentError, match="every"):
+            trainer.fit(xs, targets, 3, every=0)

@@ -5,6 +5,9 @@ import re
 from ..errors import ConversionError
 from ._document import array, dense_layer, model_document, recurrent_layer
 
+# The end of the message for unused keys; the command line names its own flag instead.
+STRICT_HINT = "pass strict=False to ignore them"
+
 _ENTRY_KEYS = {
     "rnn": {"type", "prefix", "num_layers", "activation"},
     "lstm": {"type", "prefix", "num_layers"},
@@ -49,7 +52,10 @@ def from_torch_state_dict(state_dict, architecture, strict=True):
             if not required:
                 return None
             near = sorted(name for name in tensors if name.startswith(key.rsplit(".", 1)[0]))
-            hint = f"; keys with that prefix: {', '.join(near)}" if near and "." in key else ""
+            if near and "." in key:
+                hint = f"; keys with that prefix: {', '.join(near)}"
+            else:
+                hint = f"; its keys are {_summary(tensors)}"
             raise ConversionError(f"{where}: state_dict has no {key!r}{hint}")
         used.add(key)
         return array(tensors[key], key)
@@ -88,7 +94,7 @@ def from_torch_state_dict(state_dict, architecture, strict=True):
     unused = [key for key in tensors if key not in used]
     if strict and unused:
         raise ConversionError(f"state_dict keys not used by the architecture: {', '.join(unused)} "
-                              "(a layer or num_layers missing? pass strict=False to ignore them)")
+                              f"(a layer or num_layers missing? {STRICT_HINT})")
     metadata = {"converted_from": "pytorch", "architecture": [dict(entry) for entry in architecture]}
     return model_document(layers, metadata, sources)
 
@@ -126,16 +132,24 @@ def from_torch(modules):
         An activation anywhere else is refused.
       - nn.Dropout and nn.Identity are inference no-ops and are skipped.
     Nested nn.Sequential modules are flattened.
+
+    A module of your own (an nn.Module subclass) whose children are such
+    layers is converted in the order its forward calls them, found by
+    tracing it with torch.fx. A forward that applies a function (torch.relu,
+    F.softmax, arithmetic) or calls a child twice is refused, with the list
+    to pass instead. When forward cannot be traced, the children are taken
+    in the order they were assigned in __init__, and the metadata says so.
     """
     import torch.nn as nn  # only here: the rest of the package never needs torch
 
     activations = {nn.ReLU: "relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid", nn.Softmax: "softmax"}
     recurrent = {nn.RNN: "rnn", nn.LSTM: "lstm", nn.GRU: "gru"}
+    leaves = (nn.Linear, nn.Dropout, nn.Identity, *activations, *recurrent)
     architecture, state_dict, notes, names = [], {}, [], []
     previous_is_linear = False
-    for position, module in enumerate(_flatten(modules, nn)):
+    for position, (path, module) in enumerate(_flatten(modules, nn, leaves, notes)):
         name = type(module).__name__
-        where = f"modules[{position}] ({name})"
+        where = f"modules[{position}] ({path + ': ' if path else ''}{name})"
         names.append(name)
         prefix = str(position)
         kind = next((k for cls, k in recurrent.items() if type(module) is cls), None)
@@ -173,7 +187,10 @@ def from_torch(modules):
                 notes.append(f"{where}: acts only in training and was dropped")
         else:
             raise ConversionError(f"{where}: {name} is not supported (supported: RNN, LSTM, GRU, "
-                                  "Linear, ReLU/Tanh/Sigmoid/Softmax after a Linear, Dropout, Identity)")
+                                  "Linear, ReLU/Tanh/Sigmoid/Softmax after a Linear, Dropout, Identity, "
+                                  "and modules made of these)")
+    if not architecture:
+        raise ConversionError("no layers to convert (expected RNN, LSTM, GRU or Linear modules)")
     document = from_torch_state_dict(state_dict, architecture)
     document["metadata"] = {"converted_from": "pytorch", "modules": names}
     if notes:
@@ -181,11 +198,184 @@ def from_torch(modules):
     return document
 
 
-def _flatten(modules, nn):
-    if isinstance(modules, nn.Sequential) or isinstance(modules, (list, tuple)):
-        for module in modules:
-            yield from _flatten(module, nn)
+def _flatten(modules, nn, leaves, notes, path=""):
+    """(attribute path, module) of each layer, in the order they run."""
+    if isinstance(modules, (list, tuple)):
+        for position, module in enumerate(modules):
+            yield from _flatten(module, nn, leaves, notes, f"{path}[{position}]" if path else "")
+    elif type(modules) is nn.Sequential:
+        for name, module in modules.named_children():
+            yield from _flatten(module, nn, leaves, notes, f"{path}.{name}" if path else name)
     elif isinstance(modules, nn.Module):
-        yield modules
+        if type(modules) in leaves or not list(modules.children()):
+            yield path, modules
+        else:
+            for name, module in _children_in_call_order(modules, nn, leaves, notes, path):
+                yield (f"{path}.{name}" if path else name), module
     else:
         raise ConversionError(f"expected torch modules, got {type(modules).__name__}")
+
+
+# Functions and methods a traced forward may apply without changing what Recur computes.
+_HARMLESS_METHODS = {"contiguous", "float"}
+
+
+def _children_in_call_order(module, nn, leaves, notes, path):
+    """(dotted name, leaf module) pairs of a custom module, in the order its forward calls them."""
+    import operator
+
+    owner = path or type(module).__name__
+    registered = [(name, child) for name, child in module.named_modules()
+                  if name and (type(child) in leaves or not list(child.children()))]
+    by_name = dict(registered)
+    if getattr(type(module), "_recur_stand_in", False):
+        notes.append(f"{owner}: {type(module).__module__}.{type(module).__qualname__} is a class of your own, "
+                     "whose forward is not in the file; its layers were taken in the order they were assigned "
+                     f"in __init__: {', '.join(name for name, _ in registered)}")
+        return registered
+    try:
+        import torch.fx
+        graph = torch.fx.symbolic_trace(module).graph
+    except Exception as error:  # noqa: BLE001 - any failure to trace means: order unknown
+        reason = " ".join(str(error).split())[:160] or type(error).__name__
+        notes.append(f"{owner}: its forward could not be traced ({type(error).__name__}: {reason}); "
+                     f"its layers were taken in the order they were assigned in __init__: "
+                     f"{', '.join(name for name, _ in registered)}")
+        return registered
+    called = []
+    suggestion = ("pass its layers in the order they run, with their activations as modules: "
+                  f"recur.convert.from_torch([{', '.join(f'{owner}.{name}' for name, _ in registered)}]) "
+                  "(reordered and completed to match forward)")
+    for node in graph.nodes:
+        if node.op == "call_module":
+            if node.target in {name for name, _ in called}:
+                raise ConversionError(f"{owner}: its forward calls {node.target} more than once; "
+                                      "Recur runs each layer once")
+            called.append((node.target, by_name[node.target]) if node.target in by_name
+                          else (node.target, module.get_submodule(node.target)))
+        elif node.op == "call_function" and node.target is operator.getitem:
+            if not isinstance(node.args[1], int):
+                notes.append(f"{owner}: its forward indexes an output ({node.name}, e.g. out[:, -1]); "
+                             "Recur outputs every step, so take the same part of Recur's output")
+        elif node.op == "call_method" and node.target in _HARMLESS_METHODS:
+            continue
+        elif node.op in ("call_function", "call_method"):
+            target = getattr(node.target, "__name__", str(node.target))
+            raise ConversionError(f"{owner}: its forward applies {target} (not a module), which a "
+                                  f"conversion cannot see; {suggestion}")
+    unused = [name for name, _ in registered if name not in {name for name, _ in called}]
+    if unused:
+        notes.append(f"{owner}: not called by forward, so not converted: {', '.join(unused)}")
+    return called
+
+
+def _summary(tensors, limit=12):
+    keys = list(tensors)
+    shown = ", ".join(keys[:limit])
+    return shown + (f", ... ({len(keys)} in all)" if len(keys) > limit else "") if keys else "(none: it is empty)"
+
+
+# ---- reading a file saved with torch.save ----------------------------------------------
+
+# Where training scripts commonly keep the state_dict inside a checkpoint dict.
+CHECKPOINT_KEYS = ("state_dict", "model_state_dict", "model_state", "model", "net", "network", "module")
+# Key prefixes added by wrappers: nn.DataParallel / DistributedDataParallel, torch.compile.
+WRAPPER_PREFIXES = ("module.", "_orig_mod.")
+
+
+def read_torch_file(path):
+    """(kind, value, description) for a file written by torch.save or an .npz of arrays.
+
+    kind is "module" (value: an nn.Module, from torch.save(net)) or
+    "state_dict" (value: a dict of tensors, unpacked from a checkpoint dict
+    and stripped of DataParallel's "module." prefix). description says where
+    in the file it was found. Raises ValueError naming what the file holds
+    when it is neither. A pickled module is read without running code from
+    the file: with weights_only=True, allowing torch.nn classes, and standing
+    in for classes of your own (their children and weights are kept; their
+    forward is not).
+    """
+    path = str(path)
+    if path.endswith(".npz"):
+        import numpy as np
+        with np.load(path) as arrays:
+            return "state_dict", _strip_wrapper_prefix(dict(arrays)), "the arrays of the .npz file"
+    loaded = _load_weights_only(path)
+    import torch.nn as nn
+    if isinstance(loaded, nn.Module):
+        return "module", loaded, f"a whole {type(loaded).__name__} module (torch.save(net))"
+    if _is_state_dict(loaded):
+        return "state_dict", _strip_wrapper_prefix(loaded), "a state_dict"
+    if isinstance(loaded, dict):
+        for key in CHECKPOINT_KEYS:
+            value = loaded.get(key)
+            if isinstance(value, nn.Module):
+                return "module", value, f"a whole {type(value).__name__} module under the key {key!r}"
+            if _is_state_dict(value):
+                return "state_dict", _strip_wrapper_prefix(value), f"the state_dict under the key {key!r}"
+        found = ", ".join(f"{key!r} ({_kind(value)})" for key, value in list(loaded.items())[:12])
+        raise ValueError(f"{path} holds a dict without a state_dict: its keys are {found or 'none'}; "
+                         f"expected tensors, or a checkpoint with one of the keys {', '.join(CHECKPOINT_KEYS)}")
+    raise ValueError(f"{path} holds a {type(loaded).__name__}, not a state_dict, checkpoint dict or module")
+
+
+def _is_state_dict(value):
+    return isinstance(value, dict) and bool(value) and all(
+        isinstance(key, str) and hasattr(tensor, "shape") for key, tensor in value.items())
+
+
+def _strip_wrapper_prefix(state_dict):
+    for prefix in WRAPPER_PREFIXES:
+        if state_dict and all(key.startswith(prefix) for key in state_dict):
+            state_dict = {key[len(prefix):]: value for key, value in state_dict.items()}
+    return state_dict
+
+
+def _kind(value):
+    if _is_state_dict(value):
+        return f"{len(value)} tensors"
+    return type(value).__name__
+
+
+def _load_weights_only(path):
+    """torch.load(weights_only=True), allowing torch.nn module classes and standing in for other classes."""
+    import pickle
+    import re as _re
+    import torch
+    import torch.nn as nn
+
+    allowed = []
+    for _ in range(64):
+        try:
+            with torch.serialization.safe_globals(allowed):
+                return torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as error:
+            match = _re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(error))
+            if not match:
+                raise ValueError(f"{path}: torch.load cannot read it: {' '.join(str(error).split())[:300]}") from None
+            allowed.append(_global_for(match.group(1), nn, path))
+        except (OSError, ValueError):
+            raise
+        except Exception as error:  # noqa: BLE001 - torch.load's errors on a file that is not its format vary
+            raise ValueError(f"{path}: torch.load cannot read it (not a file written by torch.save? "
+                             f"{type(error).__name__}: {' '.join(str(error).split())[:200]})") from None
+    raise ValueError(f"{path}: too many classes to stand in for")
+
+
+def _global_for(full_name, nn, path):
+    """The class for a pickled global: a torch.nn module class itself; a stand-in for a class of your own."""
+    import importlib
+    module_name, _, class_name = full_name.rpartition(".")
+    if module_name.startswith("torch.") or module_name == "torch":
+        try:
+            found = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError):
+            found = None
+        if isinstance(found, type) and issubclass(found, nn.Module) or module_name == "torch.nn.parameter":
+            return found
+        raise ValueError(f"{path}: it needs {full_name}, which is not a torch.nn module; save a state_dict "
+                         "instead: torch.save(net.state_dict(), path)")
+    # A class of your own (e.g. __main__.Net): an nn.Module stand-in keeps the children and weights.
+    stand_in = type(class_name, (nn.Module,), {"__module__": module_name, "__qualname__": class_name,
+                                               "_recur_stand_in": True})
+    return stand_in
