@@ -43,7 +43,12 @@ class Trainer(Handle):
         super().__init__(pointer)
         self.model = model
         self.config = json.loads(text) if text else {}
-        self._last_only = self.config.get("targets", "sequence") == "last"
+        # One target per sequence ("targets": "last") when a step of 2 steps
+        # takes as many target values as a step of 1 (recur_trainer_target_count).
+        one, two = ctypes.c_size_t(), ctypes.c_size_t()
+        check(lib.recur_trainer_target_count(pointer, 1, 1, ctypes.byref(one), None))
+        check(lib.recur_trainer_target_count(pointer, 1, 2, ctypes.byref(two), None))
+        self._last_only = one.value == two.value
         self._input_size = model.input_size
         self._output_size = model.output_size
         self._layers = model.layers
