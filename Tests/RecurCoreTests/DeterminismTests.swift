@@ -171,6 +171,22 @@ final class DeterminismTests: XCTestCase {
         }
     }
 
+    /// The losses' Double log, log1p and power (no libm) against libm.
+    func testLossTranscendentalsAreAccurate() {
+        var random = SplitMix64(seed: 3)
+        for _ in 0..<100_000 {
+            let x = Foundation.exp(random.uniform(-700, 700))
+            XCTAssertLessThanOrEqual(abs(Approx.log(x) - Foundation.log(x)), 4e-16 * max(1, abs(Foundation.log(x))), "log \(x)")
+            let t = Foundation.exp(random.uniform(-60, 0))
+            XCTAssertLessThanOrEqual(abs(Approx.log1p(t) - Foundation.log1p(t)), 1e-15 * Foundation.log1p(t), "log1p \(t)")
+        }
+        XCTAssertEqual(Approx.log(1), 0)
+        XCTAssertEqual(Approx.log(.leastNonzeroMagnitude), Foundation.log(Double.leastNonzeroMagnitude), accuracy: 1e-12)
+        for step in [1, 2, 10, 1000, 100_000] {
+            XCTAssertEqual(Approx.power(0.999, step), Foundation.pow(0.999, Double(step)), accuracy: 1e-10 * Foundation.pow(0.999, Double(step)))
+        }
+    }
+
     /// exp, σ and tanh (through the dense activations) and softmax over a
     /// sweep of inputs, from deep saturation to zero: the same bits at every
     /// promised level.

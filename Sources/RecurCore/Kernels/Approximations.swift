@@ -97,3 +97,42 @@ enum Approx {
         return lanes[0]
     }
 }
+
+// The losses and optimizers work partly in Double; these are their
+// transcendentals, also from + - * / only (no libm, whose results may
+// depend on the CPU and the library version).
+extension Approx {
+    /// ln x for finite x > 0, to about 1e-16 relative: x = 2^e·m with m in
+    /// [√½, √2), ln m = 2·atanh(s), s = (m - 1) / (m + 1), by its series
+    /// (12 terms, |s| < 0.172), plus e·ln 2 in two parts (fdlibm's).
+    static func log(_ x: Double) -> Double {
+        guard x > 0, x.isFinite else { return x == 0 ? -.infinity : (x.isNaN || x < 0 ? .nan : x) }
+        var value = x, e = 0
+        if value < Double.leastNormalMagnitude { value *= 0x1p54; e = -54 }
+        e += Int((value.bitPattern >> 52) & 0x7FF) - 1023
+        var m = Double(bitPattern: (value.bitPattern & 0x000F_FFFF_FFFF_FFFF) | 0x3FF0_0000_0000_0000)
+        if m > 1.414_213_562_373_095_1 { m = m / 2; e += 1 }
+        let s = (m - 1) / (m + 1), s2 = s * s
+        var p = 1.0 / 25
+        for k in stride(from: 11, through: 0, by: -1) { p = 1.0 / Double(2 * k + 1) + s2 * p }
+        let ln2Hi = 6.931_471_803_691_238_164_90e-01, ln2Lo = 1.908_214_929_270_587_700_02e-10
+        return Double(e) * ln2Hi + (Double(e) * ln2Lo + 2 * s * p)
+    }
+
+    /// ln(1 + t) for t >= 0, accurate for small t (ln u · t / (u - 1), u = 1 + t).
+    static func log1p(_ t: Double) -> Double {
+        let u = 1 + t
+        return u == 1 ? t : log(u) * (t / (u - 1))
+    }
+
+    /// base^n for n >= 0 by repeated squaring.
+    static func power(_ base: Double, _ n: Int) -> Double {
+        var result = 1.0, square = base, k = n
+        while k > 0 {
+            if k & 1 == 1 { result *= square }
+            square *= square
+            k >>= 1
+        }
+        return result
+    }
+}
