@@ -147,11 +147,11 @@ private func sizes(_ trainer: Trainer, _ batch: UInt, _ steps: UInt) throws(Recu
     return (batch, steps)
 }
 
-/// Splits the sequences of later trainer steps over `threads` threads
-/// (opt-in; 1, the default, starts no thread). Each thread sums the gradient
-/// of its sequences; the sums are added in thread order, so results are
-/// deterministic for a given thread count (and agree with one thread to
-/// rounding). Threads end when the trainer is freed or set back to 1.
+/// Splits later trainer steps over `threads` threads (opt-in; 1, the
+/// default, starts no thread): the sequences for the passes through time,
+/// the weight columns for the gradient sums. Losses, gradients and weights
+/// are bit-identical to one thread's, whatever the count. Threads end when
+/// the trainer is freed or set back to 1.
 /// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (trainer NULL, threads 0 or
 /// above 256), RECUR_ERROR_OUT_OF_MEMORY.
 @_cdecl("recur_trainer_set_threads")

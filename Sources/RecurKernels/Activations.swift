@@ -1,7 +1,9 @@
 // Vectorised exp, sigmoid and tanh: Cephes' single-precision polynomials
-// (about 1-2 ulp), branch-free. A license to be fast, not a guarantee of the
-// last bit: results agree with libm well inside the reference tolerances,
-// and are the same for a given input at a given dispatch level.
+// (about 1-2 ulp), branch-free. Their definition is the scalar code of
+// RecurCore's Approx (Sources/RecurCore/Kernels/Approximations.swift): these
+// perform the same float32 operations in the same order, lane by lane, so
+// with FMA (the AVX2 and AVX-512 levels) they give Approx's bits exactly.
+// Change one, change the other (DeterminismTests compares them bit for bit).
 
 /// e^x for x in float range (clamped to about ±88.4).
 @inline(__always)

@@ -206,19 +206,22 @@ extension FastKernels {
         }
     }
 
+    /// e^(v - max) (padding lanes 0), summed as 16 lanes and a tree
+    /// (Block16), each times the sum's inverse: RecurCore's DenseLayer.
     private static func softmax(_ v: UnsafeMutablePointer<Float>, units: Int, width: Int) {
         var largest = -Float.infinity
         for k in 0..<units { largest = max(largest, v[k]) }
-        var total = Vec()
         var j = 0
         while j < width {
             var e = vexp(load(v + j) - splat(largest))
             for lane in 0..<lanes where j + lane >= units { e[lane] = 0 }
             store(e, v + j)
-            total += e
             j += lanes
         }
-        let inverse = splat(1 / horizontalSum(total))
+        var total = Block16()
+        j = 0
+        while j < width { total.add(v + j); j += 16 }
+        let inverse = splat(1 / total.sum())
         j = 0
         while j < width {
             store(load(v + j) * inverse, v + j)
@@ -237,10 +240,10 @@ extension FastKernels {
             let (g, out, d) = (dy + s * outputGradientStride, y + s * outputStride, dz + s * gradientStride)
             var dot = Float(0)
             if kind == 4 {
-                var acc = Vec()
+                var acc = Block16()
                 var j = 0
-                while j < width { acc = fma(acc, load(g + j), load(out + j)); j += lanes }
-                dot = horizontalSum(acc)
+                while j < width { acc.addProducts(g + j, out + j); j += 16 }
+                dot = acc.sum()
             }
             var j = 0
             while j < width {

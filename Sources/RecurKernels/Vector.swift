@@ -4,9 +4,13 @@
 // This module has no stable API: only RecurCore calls it.
 //
 // Determinism: every output element is one chain of operations in a fixed
-// order (a sum over k, one FMA per k, from zero), whatever the number of
-// streams or steps in a call and however the work is tiled. So a stream's
-// floats do not depend on how it is called, at every dispatch level.
+// order (a sum over k, one FMA per k, from zero; sums across lanes as 16
+// lanes and a tree, Block16), whatever the number of streams or steps in a
+// call, however the work is tiled and whatever the vector width. So a
+// stream's floats do not depend on how it is called, and the AVX2 and
+// AVX-512 levels give the bits of the reference kernels (RecurCore's
+// Reference.swift, Layers/*.swift and Approximations.swift), which define
+// them. SSE2 has no FMA: it multiplies and adds, and differs.
 
 #if RECUR_AVX512
 typealias Vec = SIMD16<Float>
@@ -123,11 +127,60 @@ struct HalfPanel {
     }
 }
 
+/// 16 floats as 16 lanes at every level (one, two or four vectors): sums
+/// whose order does not depend on the level. `sum()` adds lane l and lane
+/// l + 8, then + 4, + 2, + 1 (RecurCore's Approx.sum16 / dot16 in scalar).
+struct Block16 {
+    #if RECUR_AVX512
+    var v0 = Vec()
+    #elseif RECUR_AVX2
+    var v0 = Vec(), v1 = Vec()
+    #else
+    var v0 = Vec(), v1 = Vec(), v2 = Vec(), v3 = Vec()
+    #endif
+
+    /// self += (16 floats at p).
+    @inline(__always)
+    mutating func add(_ p: UnsafePointer<Float>) {
+        v0 += load(p)
+        #if !RECUR_AVX512
+        v1 += load(p + lanes)
+        #endif
+        #if !RECUR_AVX512 && !RECUR_AVX2
+        v2 += load(p + 2 * lanes); v3 += load(p + 3 * lanes)
+        #endif
+    }
+
+    /// self += (16 floats at a) * (16 floats at b), one FMA per lane.
+    @inline(__always)
+    mutating func addProducts(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>) {
+        v0 = fma(v0, load(a), load(b))
+        #if !RECUR_AVX512
+        v1 = fma(v1, load(a + lanes), load(b + lanes))
+        #endif
+        #if !RECUR_AVX512 && !RECUR_AVX2
+        v2 = fma(v2, load(a + 2 * lanes), load(b + 2 * lanes)); v3 = fma(v3, load(a + 3 * lanes), load(b + 3 * lanes))
+        #endif
+    }
+
+    @inline(__always)
+    func sum() -> Float {
+        #if RECUR_AVX512
+        return horizontalSum(v0)
+        #elseif RECUR_AVX2
+        return horizontalSum(v0 + v1)
+        #else
+        return horizontalSum((v0 + v2) + (v1 + v3))
+        #endif
+    }
+}
+
 @inline(__always)
 func RecurKernelsStore(_ v: Vec, _ p: UnsafeMutablePointer<Float>) { store(v, p) }
 
-/// acc + a * b: fused (one rounding) where the level has FMA; without FMA a
-/// fused product would be a libm call per lane, so SSE2 multiplies and adds.
+/// acc + a * b: fused (one rounding) where the level has FMA, as the
+/// reference kernels' Approx.fused; without FMA a fused product would be a
+/// libm call per lane, so SSE2 multiplies and adds (and leaves the promise).
 @inline(__always)
 func fma(_ acc: Vec, _ a: Vec, _ b: Vec) -> Vec {
     #if RECUR_FMA

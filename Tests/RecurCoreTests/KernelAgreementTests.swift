@@ -1,5 +1,7 @@
 // Every fast kernel level against the reference kernels, kernel by kernel,
-// over random shapes (odd sizes, 1 to 300) and random values.
+// over random shapes (odd sizes, 1 to 300) and random values: bit for bit at
+// the levels with FMA (the promise of docs/c-api.md, "Determinism"), within
+// rounding at SSE2 (no FMA: outside the promise).
 import XCTest
 @testable import RecurCore
 
@@ -10,10 +12,18 @@ final class KernelAgreementTests: XCTestCase {
         (0..<count).map { _ in Float(random.uniform(-scale, scale)) }
     }
 
+    /// The same bits, or at SSE2 (`what` starts with "sse2")
     /// |a - b| <= tolerance * (1 + |b|) element by element.
     private func assertAgree(_ a: [Float], _ b: [Float], _ what: String, tolerance: Float = 2e-5,
                              file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(a.count, b.count, what, file: file, line: line)
+        if !what.hasPrefix("sse2") {
+            for i in 0..<min(a.count, b.count) where a[i].bitPattern != b[i].bitPattern {
+                XCTFail("\(what): element \(i): \(a[i]) vs reference \(b[i]): not bit-identical", file: file, line: line)
+                return
+            }
+            return
+        }
         for i in 0..<min(a.count, b.count) where !(abs(a[i] - b[i]) <= tolerance * (1 + abs(b[i]))) {
             XCTFail("\(what): element \(i): \(a[i]) vs reference \(b[i])", file: file, line: line)
             return
@@ -23,14 +33,29 @@ final class KernelAgreementTests: XCTestCase {
     private let shapes: [(count: Int, depth: Int, width: Int)] = [
         (1, 1, 16), (1, 3, 32), (2, 7, 48), (3, 16, 64), (4, 33, 80), (5, 64, 256), (7, 129, 112),
         (1, 300, 304), (9, 31, 16), (6, 257, 96), (1, 80, 256), (11, 5, 208),
-    ]
+    ] + {
+        // Random ones: odd depths 1 ... 299, widths 16 ... 304.
+        var random = SplitMix64(seed: 77)
+        return (0..<12).map { _ in
+            (Int(random.next() % 13) + 1, Int(random.next() % 150) * 2 + 1, (Int(random.next() % 19) + 1) * 16)
+        }
+    }()
 
     func testProjections() {
         for kernels in fastKernelSets {
             for (count, depth, width) in shapes {
                 let weights = values(depth * width), x = values(count * (depth + 3)), d = values(count * (width + 16))
-                func run(_ k: KernelSet) -> (out: [Float], grad: [Float], rows: [Float]) {
+                let halfWeights = weights.map { Float16($0).bitPattern }
+                func run(_ k: KernelSet) -> (out: [Float], grad: [Float], rows: [Float], half: [Float]) {
                     var out = [Float](repeating: .nan, count: count * (width + 16))
+                    var half = [Float](repeating: .nan, count: count * width)
+                    halfWeights.withUnsafeBufferPointer { w in
+                        x.withUnsafeBufferPointer { x in
+                            half.withUnsafeMutableBufferPointer {
+                                k.projectHalf(count, depth, width, w.baseAddress!, x.baseAddress!, depth + 3, $0.baseAddress!, width)
+                            }
+                        }
+                    }
                     var grad = (0..<(depth * width)).map { Float($0 % 3) }
                     var rows = (0..<width).map { Float($0 % 4) }
                     weights.withUnsafeBufferPointer { w in
@@ -50,13 +75,14 @@ final class KernelAgreementTests: XCTestCase {
                     }
                     // Only the written part of `out` (the stride has a gap).
                     let written = (0..<count).flatMap { out[$0 * (width + 16) ..< $0 * (width + 16) + width] }
-                    return (written, grad, rows)
+                    return (written, grad, rows, half)
                 }
                 let fast = run(kernels), reference = run(.reference)
                 let what = "\(kernels.name) count \(count) depth \(depth) width \(width)"
-                assertAgree(fast.out, reference.out, "project \(what)", tolerance: 1e-5 * Float(depth).squareRoot())
-                assertAgree(fast.grad, reference.grad, "accumulateWeightGradient \(what)", tolerance: 1e-5 * Float(count))
-                assertAgree(fast.rows, reference.rows, "accumulateRows \(what)")
+                assertAgree(fast.out, reference.out, "\(what) project", tolerance: 1e-5 * Float(depth).squareRoot())
+                assertAgree(fast.grad, reference.grad, "\(what) accumulateWeightGradient", tolerance: 1e-5 * Float(count))
+                assertAgree(fast.rows, reference.rows, "\(what) accumulateRows")
+                assertAgree(fast.half, reference.half, "\(what) projectHalf", tolerance: 1e-5 * Float(depth).squareRoot())
             }
         }
     }

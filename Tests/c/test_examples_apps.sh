@@ -5,7 +5,9 @@
 #   Tests/c/test_examples_apps.sh build/examples/agents build/examples/adapt build/examples/charrnn
 #
 # agents   both replays of the save-game are bit-identical (1 thread, and a
-#          second state on 2 threads), agents died and respawned after the
+#          second state on 2 threads), the replays in other processes at other
+#          kernel levels and thread counts give the same hash ("bit-identical
+#          across CPUs"; skipped on a CPU without FMA), agents died and respawned after the
 #          save-game, the LSTM steers like the rule it was trained on, and
 #          the mean frame fits the 60 fps budget.
 # adapt    the model trained on plant A fits it, online adaptation cuts the
@@ -55,6 +57,12 @@ for pass in "replay 1 (same state, 1 thread): frames 240..599 bit-identical" \
             "save-game restored: trajectory identical bit for bit"; do
     check "$(printf '%s\n' "$out" | grep -qF "$pass"; echo $?)" "agents: no line '$pass'"
 done
+if printf '%s\n' "$out" | grep -qF "replays at other levels skipped"; then
+    echo "agents: no FMA on this CPU: the replays at other levels are skipped"
+else
+    check "$(printf '%s\n' "$out" | grep -qF "bit-identical across CPUs"; echo $?)" \
+        "agents: no line 'bit-identical across CPUs' (replays at other levels and thread counts)"
+fi
 deaths=$(number_after "$out" "after it, ")
 check "$(holds "$deaths" 0 'a > 0'; echo $?)" "agents: no deaths after the save-game (got '$deaths'): the replay does not cover respawns"
 budget=$(number_after "$out" "the mean frame uses ")

@@ -24,7 +24,14 @@
  *      the first run's bit for bit (memcmp);
  *   4. replays the same frames again with a second state split over 2 threads
  *      (recur_state_set_threads): Recur guarantees outputs bit-identical to
- *      one thread, so the trajectory must be identical too.
+ *      one thread, so the trajectory must be identical too;
+ *   5. replays the save-game in another process at another kernel level
+ *      (RECUR_CPU=reference, and avx2 when this run uses avx512) and another
+ *      thread count, as another machine would: Recur promises the same bits
+ *      on every CPU with FMA (docs/c-api.md, "Determinism"), so the hash of
+ *      every frame's world and outputs must equal this run's. RECUR_CPU is
+ *      read when the library loads, hence the new process (this program run
+ *      with --replay).
  * It exits 1 when a replay differs (or a call fails), 0 otherwise.
  *
  * The controller was trained by this program (`--train`): imitation of a
@@ -34,16 +41,20 @@
  * Run from the project root:
  *   build/examples/agents [MODEL_JSON]     (default examples/models/agents_lstm.json)
  *   build/examples/agents --train OUT_JSON (retrain the controller, about 1 s)
+ *   build/examples/agents --replay MODEL_JSON SAVE_FILE THREADS
+ *                                          (step 5's other process: prints a hash)
  */
-#define _POSIX_C_SOURCE 199309L /* clock_gettime */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, popen, mkstemp */
 #include "recur.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h> /* close */
 
 enum {
     AGENTS = 500,  /* one batch of 500 streams */
@@ -193,6 +204,80 @@ static recur_status frame(world *w, recur_state *state, float *x, float *y, doub
     return RECUR_OK;
 }
 
+/* ---- 5. the same bits at another level, in another process -------------- */
+
+/* FNV-1a 64 over bytes, continuing from h. */
+static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    size_t i;
+    for (i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+#define FNV_START 14695981039346656037ull
+
+/* --replay MODEL SAVE_FILE THREADS: loads the save-game (LSTM state, then the
+   world), replays frames SAVE_AT..FRAMES-1 on THREADS threads and prints the
+   hash of every frame's world and outputs and of the final LSTM state, and
+   the kernels used. */
+static int replay_in_this_process(const char *path, const char *save_path, int threads)
+{
+    static float x[AGENTS * INPUTS], y[AGENTS * OUTPUTS];
+    static world w;
+    recur_model *model = NULL;
+    recur_state *state = NULL;
+    recur_status status;
+    float *values = NULL;
+    size_t floats = 0;
+    uint64_t h = FNV_START;
+    FILE *file;
+    int f, ok;
+
+    status = recur_model_load_file(path, &model);
+    if (status != RECUR_OK) return report("recur_model_load_file", status);
+    status = recur_state_create(model, AGENTS, &state);
+    if (status == RECUR_OK) status = recur_state_set_threads(state, (size_t)threads);
+    if (status == RECUR_OK) {
+        floats = AGENTS * recur_state_size(state);
+        values = malloc(floats * sizeof(float));
+        file = fopen(save_path, "rb");
+        ok = values && file && fread(values, sizeof(float), floats, file) == floats && fread(&w, sizeof w, 1, file) == 1;
+        if (file) fclose(file);
+        if (!ok) {
+            fprintf(stderr, "agents: cannot read the save-game %s\n", save_path);
+            status = RECUR_ERROR_IO;
+        }
+    }
+    if (status == RECUR_OK) status = recur_state_set(state, values, floats);
+    for (f = SAVE_AT; f < FRAMES && status == RECUR_OK; f++) {
+        status = frame(&w, state, x, y, NULL);
+        h = fnv1a(h, &w, sizeof w);
+        h = fnv1a(h, y, sizeof y);
+    }
+    if (status == RECUR_OK) status = recur_state_get(state, values, floats);
+    if (status == RECUR_OK) printf("%016" PRIx64 " %s\n", fnv1a(h, values, floats * sizeof(float)), recur_cpu_kernels());
+    free(values);
+    recur_state_free(state);
+    recur_model_free(model);
+    return status == RECUR_OK ? 0 : report("--replay", status);
+}
+
+/* Runs `self --replay ...` with RECUR_CPU=level; returns its hash in *hash
+   and the kernels it used in kernels (0), or 1 when it failed. */
+static int replay_in_another_process(const char *self, const char *level, int threads, const char *path,
+                                     const char *save_path, uint64_t *hash, char *kernels)
+{
+    char command[4096], line[256];
+    FILE *pipe;
+    int ok;
+    if (strchr(self, '\'') || strchr(path, '\'') || strchr(save_path, '\'')) return 1;
+    snprintf(command, sizeof command, "RECUR_CPU=%s '%s' --replay '%s' '%s' %d", level, self, path, save_path, threads);
+    pipe = popen(command, "r");
+    if (!pipe) return 1;
+    ok = fgets(line, sizeof line, pipe) != NULL && sscanf(line, "%" SCNx64 " %31s", hash, kernels) == 2;
+    return (pclose(pipe) == 0 && ok) ? 0 : 1;
+}
+
 /* ---- --train: fit the controller to the steering rule ------------------- */
 
 static const char *INIT_MODEL =
@@ -275,6 +360,7 @@ int main(int argc, char **argv)
     int f, i, pass, failed = 0, deaths_at_save = 0, reached_at_save = 0;
 
     if (argc > 2 && strcmp(argv[1], "--train") == 0) return train(argv[2]);
+    if (argc > 4 && strcmp(argv[1], "--replay") == 0) return replay_in_this_process(argv[2], argv[3], atoi(argv[4]));
     if (argc > 1) path = argv[1];
 
     status = recur_model_load_file(path, &model);
@@ -392,6 +478,56 @@ int main(int argc, char **argv)
         }
     }
     if (status != RECUR_OK) report("the replay", status);
+
+    /* 5. The save-game replayed in other processes at other kernel levels and
+       thread counts: the hash of the same frames must be this run's. */
+    if (status == RECUR_OK && !failed) {
+        const char *mine = recur_cpu_kernels();
+        /* From the reference level (RECUR_CPU=reference), the other is avx2. */
+        const char *levels[2] = {strcmp(mine, "reference") == 0 ? "avx2" : "reference", "avx2"};
+        const int thread_counts[2] = {3, 2};
+        int others = strcmp(mine, "avx512") == 0 ? 2 : 1, same = 0, n;
+        char save_path[] = "/tmp/recur_agents_save_XXXXXX";
+        uint64_t expected = FNV_START, hash = 0;
+        int fd = mkstemp(save_path);
+        FILE *file = fd >= 0 ? fdopen(fd, "wb") : NULL;
+        int written = file && fwrite(save_state, sizeof(float), state_floats, file) == state_floats &&
+                      fwrite(&save_world, sizeof save_world, 1, file) == 1;
+        if (file) fclose(file); else if (fd >= 0) close(fd);
+        for (f = SAVE_AT; f < FRAMES; f++) {
+            expected = fnv1a(expected, &recorded[f - SAVE_AT], sizeof(world));
+            expected = fnv1a(expected, recorded_y[f - SAVE_AT], sizeof recorded_y[0]);
+        }
+        expected = fnv1a(expected, end_state, state_floats * sizeof(float));
+        if (strcmp(mine, "sse2") == 0) {
+            printf("replays at other levels skipped: this CPU has no FMA (the sse2 level is outside the promise)\n");
+            others = 0;
+        }
+        for (n = 0; n < others && written; n++) {
+            char kernels[32] = "?";
+            if (replay_in_another_process(argv[0], levels[n], thread_counts[n], path, save_path, &hash, kernels) != 0) {
+                printf("replay %d (RECUR_CPU=%s, %d threads, another process): FAILED to run\n", 3 + n, levels[n],
+                       thread_counts[n]);
+                failed = 1;
+            } else if (hash == expected) {
+                printf("replay %d (%s kernels, %d threads, another process): frames %d..%d hash %016" PRIx64
+                       ", this run's (%s kernels, 1 thread) exactly\n", 3 + n, kernels, thread_counts[n], SAVE_AT,
+                       FRAMES - 1, hash, mine);
+                same++;
+            } else {
+                printf("replay %d (%s kernels, %d threads, another process): hash %016" PRIx64 " DIFFERS from this "
+                       "run's %016" PRIx64 "\n", 3 + n, kernels, thread_counts[n], hash, expected);
+                failed = 1;
+            }
+        }
+        if (!written) {
+            printf("could not write the save-game to %s\n", save_path);
+            failed = 1;
+        }
+        remove(save_path);
+        if (others > 0 && same == others) printf("bit-identical across CPUs: the %s, %s%s levels agree\n", mine,
+                                                 levels[0], others > 1 ? " and avx2" : "");
+    }
     recur_state_free(threaded);
     recur_state_free(state);
     recur_model_free(model);

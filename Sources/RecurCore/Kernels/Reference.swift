@@ -1,8 +1,10 @@
 // The reference kernels: plain loops, written to be obviously right, with
 // the same signatures and layouts as the fast kernels (FastKernels in
-// Sources/RecurKernels). They are the ground truth the fast kernels are
-// tested against, and RECUR_CPU=reference runs a whole model on them.
-import Glibc
+// Sources/RecurKernels). They are the executable specification of the bits:
+// every output element is the same chain of float32 operations, in the same
+// order, as in the fast kernels (a sum over k from zero, one fused
+// multiply-add per k; the approximations of Approximations.swift), so
+// RECUR_CPU=reference gives the same bits as the AVX2 and AVX-512 levels.
 
 enum ReferenceKernels {
     /// out[i][r] = sum over k < depth of x[i][k] * W[k][r] (W in the panel
@@ -13,7 +15,9 @@ enum ReferenceKernels {
         for i in 0..<count {
             for r in 0..<width {
                 var sum: Float = 0
-                for k in 0..<depth { sum += x[i * inputStride + k] * w[panelIndex(input: k, output: r, depth: depth, width: width)] }
+                for k in 0..<depth {
+                    sum = Approx.fused(sum, x[i * inputStride + k], w[panelIndex(input: k, output: r, depth: depth, width: width)])
+                }
                 out[i * outputStride + r] = sum
             }
         }
@@ -27,7 +31,8 @@ enum ReferenceKernels {
             for r in 0..<width {
                 var sum: Float = 0
                 for k in 0..<depth {
-                    sum += x[i * inputStride + k] * Float(Float16(bitPattern: w[panelIndex(input: k, output: r, depth: depth, width: width)]))
+                    sum = Approx.fused(sum, x[i * inputStride + k],
+                                       Float(Float16(bitPattern: w[panelIndex(input: k, output: r, depth: depth, width: width)])))
                 }
                 out[i * outputStride + r] = sum
             }
@@ -42,7 +47,7 @@ enum ReferenceKernels {
         for k in 0..<depth {
             for r in 0..<width {
                 var sum: Float = 0
-                for i in 0..<count { sum += x[i * inputStride + k] * d[i * gradientStride + r] }
+                for i in 0..<count { sum = Approx.fused(sum, x[i * inputStride + k], d[i * gradientStride + r]) }
                 g[panelIndex(input: k, output: r, depth: depth, width: width)] += sum
             }
         }
@@ -58,12 +63,16 @@ enum ReferenceKernels {
         }
     }
 
-    /// (W_ih x + b_ih) + (W_hh h + b_hh) of gate output `j`.
+    /// (W_ih x + b_ih) + (W_hh h + b_hh) of gate output `j`; an absent bias
+    /// is not added (adding 0 would turn -0 into +0).
     @inline(__always)
     static func gate(_ ax: UnsafePointer<Float>, _ ah: UnsafePointer<Float>, _ bih: UnsafePointer<Float>?,
                      _ bhh: UnsafePointer<Float>?, _ j: Int) -> Float {
-        (ax[j] + (bih?[j] ?? 0)) + (ah[j] + (bhh?[j] ?? 0))
+        var fromInput = ax[j], fromState = ah[j]
+        if let bih { fromInput += bih[j] }
+        if let bhh { fromState += bhh[j] }
+        return fromInput + fromState
     }
 
-    @inline(__always) static func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
+    @inline(__always) static func sigmoid(_ x: Float) -> Float { Approx.sigmoid(x) }
 }

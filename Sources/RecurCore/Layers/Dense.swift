@@ -3,7 +3,6 @@
 // W x arrives computed in `values`; this adds the bias, records the
 // pre-activation values (the logits of a classification head) and applies
 // the activation in place. Lanes from `units` to `width` are padding: zero.
-import Glibc
 
 enum DenseLayer {
     static func forward(count: Int, units: Int, width: Int, activation: Int,
@@ -12,22 +11,21 @@ enum DenseLayer {
         for s in 0..<count {
             let v = z + s * stride
             for j in 0..<units {
-                v[j] += bias?[j] ?? 0
+                if let bias { v[j] += bias[j] }
                 record?[s * recordStride + j] = v[j]
             }
             switch activation {
-            case 1: for j in 0..<units { v[j] = max(v[j], 0) }
-            case 2: for j in 0..<units { v[j] = tanhf(v[j]) }
-            case 3: for j in 0..<units { v[j] = ReferenceKernels.sigmoid(v[j]) }
+            case 1: for j in 0..<units where v[j] < 0 { v[j] = 0 }     // -0 and NaN stay
+            case 2: for j in 0..<units { v[j] = Approx.tanh(v[j]) }
+            case 3: for j in 0..<units { v[j] = Approx.sigmoid(v[j]) }
             case 4:
+                // e^(v - max), padding lanes 0; their sum as 16 lanes and a
+                // tree (Approx.sum16); each times the sum's inverse.
                 var largest = -Float.infinity
                 for j in 0..<units { largest = max(largest, v[j]) }
-                var total: Float = 0
-                for j in 0..<units {
-                    v[j] = expf(v[j] - largest)
-                    total += v[j]
-                }
-                for j in 0..<units { v[j] /= total }
+                for j in 0..<width { v[j] = j < units ? Approx.exp(v[j] - largest) : 0 }
+                let inverse = 1 / Approx.sum16(v, count: width)
+                for j in 0..<units { v[j] = v[j] * inverse }
             default: break
             }
             for j in units..<width { v[j] = 0 }
@@ -45,10 +43,10 @@ enum DenseLayer {
         for s in 0..<count {
             let (g, out, d) = (dy + s * outputGradientStride, y + s * outputStride, dz + s * gradientStride)
             var dot: Float = 0
-            if kind == 4 { for j in 0..<width { dot += g[j] * out[j] } }
+            if kind == 4 { dot = Approx.dot16(g, out, count: width) }
             for j in 0..<width {
                 switch kind {
-                case 1: d[j] = out[j] > 0 ? g[j] : 0
+                case 1: d[j] = out[j] <= 0 ? 0 : g[j]
                 case 2: d[j] = g[j] * (1 - out[j] * out[j])
                 case 3: d[j] = g[j] * out[j] * (1 - out[j])
                 case 4: d[j] = out[j] * (g[j] - dot)

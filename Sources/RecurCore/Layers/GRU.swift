@@ -5,7 +5,6 @@
 //   n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
 //   h' = (1 - z) * n + z * h
 // A record holds r, z, n and W_hn h + b_hn.
-import Glibc
 
 enum GRUCell {
     static func forward(count: Int, hidden: Int,
@@ -20,9 +19,10 @@ enum GRUCell {
             for j in 0..<hidden {
                 let r = ReferenceKernels.sigmoid(ReferenceKernels.gate(a, b, biasIH, biasHH, j))
                 let z = ReferenceKernels.sigmoid(ReferenceKernels.gate(a, b, biasIH, biasHH, hidden + j))
-                let fromInputN = a[2 * hidden + j] + (biasIH?[2 * hidden + j] ?? 0)
-                let fromStateN = b[2 * hidden + j] + (biasHH?[2 * hidden + j] ?? 0)
-                let n = tanhf(fromInputN + r * fromStateN)
+                var fromInputN = a[2 * hidden + j], fromStateN = b[2 * hidden + j]
+                if let biasIH { fromInputN += biasIH[2 * hidden + j] }
+                if let biasHH { fromStateN += biasHH[2 * hidden + j] }
+                let n = Approx.tanh(fromInputN + r * fromStateN)
                 h[j] = (1 - z) * n + z * h[j]
                 output?[s * outputStride + j] = h[j]
                 if let record {

@@ -4,7 +4,6 @@
 //   c' = f * c + i * g                       h' = o * tanh(c')
 // Gate blocks are `hidden` (H padded to 16) floats apart; the state holds h
 // then c; a record holds i, f, g, o, c'.
-import Glibc
 
 enum LSTMCell {
     static func forward(count: Int, hidden: Int,
@@ -19,10 +18,10 @@ enum LSTMCell {
             for j in 0..<hidden {
                 let i = ReferenceKernels.sigmoid(ReferenceKernels.gate(a, b, biasIH, biasHH, j))
                 let f = ReferenceKernels.sigmoid(ReferenceKernels.gate(a, b, biasIH, biasHH, hidden + j))
-                let g = tanhf(ReferenceKernels.gate(a, b, biasIH, biasHH, 2 * hidden + j))
+                let g = Approx.tanh(ReferenceKernels.gate(a, b, biasIH, biasHH, 2 * hidden + j))
                 let o = ReferenceKernels.sigmoid(ReferenceKernels.gate(a, b, biasIH, biasHH, 3 * hidden + j))
                 c[j] = f * c[j] + i * g
-                h[j] = o * tanhf(c[j])
+                h[j] = o * Approx.tanh(c[j])
                 output?[s * outputStride + j] = h[j]
                 if let record {
                     let r = record + s * recordStride
@@ -46,7 +45,7 @@ enum LSTMCell {
             for j in 0..<hidden {
                 let dh = dOut[s * outputGradientStride + j] + carryH[s * carryStride + j]
                 let (i, f, g, o, c) = (r[j], r[hidden + j], r[2 * hidden + j], r[3 * hidden + j], r[4 * hidden + j])
-                let tanhC = tanhf(c)
+                let tanhC = Approx.tanh(c)
                 let dcTotal = carryC[s * carryStride + j] + dh * o * (1 - tanhC * tanhC)
                 dg[j] = dcTotal * g * i * (1 - i)
                 dg[hidden + j] = dcTotal * cPrevious[j] * f * (1 - f)

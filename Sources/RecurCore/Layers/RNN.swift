@@ -3,7 +3,6 @@
 //   h' = act(W_ih x + b_ih + W_hh h + b_hh),  act = tanh | relu.
 // The projections W_ih x and W_hh h arrive computed (ax, ah); these are the
 // element-wise parts, for `count` streams, `hidden` = H padded to 16.
-import Glibc
 
 enum RNNCell {
     static func forward(count: Int, hidden: Int, relu: Bool,
@@ -14,7 +13,7 @@ enum RNNCell {
         for s in 0..<count {
             for j in 0..<hidden {
                 let pre = ReferenceKernels.gate(ax + s * axStride, ah + s * ahStride, biasIH, biasHH, j)
-                let h = relu ? max(pre, 0) : tanhf(pre)
+                let h = relu ? (pre < 0 ? 0 : pre) : Approx.tanh(pre)
                 state[s * stateStride + j] = h
                 output?[s * outputStride + j] = h
             }
@@ -31,7 +30,7 @@ enum RNNCell {
             for j in 0..<hidden {
                 let dh = dOut[s * outputGradientStride + j] + carryH[s * carryStride + j]
                 let y = h[s * outputStride + j]
-                let slope: Float = relu ? (y > 0 ? 1 : 0) : 1 - y * y
+                let slope: Float = relu ? (y <= 0 ? 0 : 1) : 1 - y * y
                 dGates[s * gateGradientStride + j] = dh * slope
             }
         }

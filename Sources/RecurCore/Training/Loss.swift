@@ -1,7 +1,8 @@
 // Losses, each a mean (docs/c-api.md): the value, and its gradient with
 // respect to the head's output (mse) or its logits (the classification
-// losses, computed from logits for numerical stability).
-import Glibc
+// losses, computed from logits for numerical stability). Shared by every
+// kernel level, and without libm (Approx's exp and log): the same bits on
+// every CPU.
 
 /// What the targets of one step are: floats (mse, probabilities, binary
 /// targets) or class indices (cross-entropy with labels).
@@ -40,8 +41,8 @@ enum LossFunction {
                 var largest = -Float.infinity
                 for j in 0..<width { largest = max(largest, z[j]) }
                 var sum = 0.0
-                for j in 0..<width { sum += Double(expf(z[j] - largest)) }
-                let logSum = Double(largest) + log(sum)           // log-sum-exp
+                for j in 0..<width { sum += Double(Approx.exp(z[j] - largest)) }
+                let logSum = Double(largest) + Approx.log(sum)    // log-sum-exp
                 switch targets {
                 case .values(let t):
                     let target = t + k * width
@@ -50,11 +51,11 @@ enum LossFunction {
                         total -= Double(target[j]) * (Double(z[j]) - logSum)
                         mass += target[j]
                     }
-                    for j in 0..<width { dz[j] = scale * (Float(exp(Double(z[j]) - logSum)) * mass - target[j]) }
+                    for j in 0..<width { dz[j] = scale * (Approx.exp(Float(Double(z[j]) - logSum)) * mass - target[j]) }
                 case .labels(let labels):
                     let label = Int(labels[k])
                     total -= Double(z[label]) - logSum
-                    for j in 0..<width { dz[j] = scale * (Float(exp(Double(z[j]) - logSum)) - (j == label ? 1 : 0)) }
+                    for j in 0..<width { dz[j] = scale * (Approx.exp(Float(Double(z[j]) - logSum)) - (j == label ? 1 : 0)) }
                 }
             }
             return total / Double(positions)
@@ -67,8 +68,8 @@ enum LossFunction {
                 for j in 0..<width {
                     // max(z, 0) - z t + log(1 + exp(-|z|)): no overflow for any z.
                     let x = Double(z[j]), y = Double(target[j])
-                    total += max(x, 0) - x * y + log1p(exp(-abs(x)))
-                    dz[j] = scale * (ReferenceKernels.sigmoid(z[j]) - target[j])
+                    total += max(x, 0) - x * y + Approx.log1p(Double(Approx.exp(Float(-abs(x)))))
+                    dz[j] = scale * (Approx.sigmoid(z[j]) - target[j])
                 }
             }
             return total / Double(positions * width)

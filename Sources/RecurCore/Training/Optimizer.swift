@@ -1,8 +1,8 @@
 // Optimizers as pure functions over flat buffers (kann's way): parameters,
 // gradients and the optimizer's own state are ranges of floats; the trainer
 // calls these once per trainable range. PyTorch's update rules, float32.
-// `scale` is the gradient-clipping factor (1 when not clipping).
-import Glibc
+// `scale` is the gradient-clipping factor (1 when not clipping). Shared by
+// every kernel level, without libm: the same bits on every CPU.
 
 enum Optimizer {
     /// torch.optim.SGD (dampening 0, no Nesterov):
@@ -27,8 +27,8 @@ enum Optimizer {
                      gradients g: UnsafePointer<Float>, scale: Float, firstMoment m: UnsafeMutablePointer<Float>,
                      secondMoment v: UnsafeMutablePointer<Float>, count: Int) {
         let (lr, decay, beta1, beta2, epsilon) = (config.learningRate, config.weightDecay, config.beta1, config.beta2, config.epsilon)
-        let correction1 = 1 - pow(Double(beta1), Double(step))
-        let correction2 = 1 - pow(Double(beta2), Double(step))
+        let correction1 = 1 - Approx.power(Double(beta1), step)
+        let correction2 = 1 - Approx.power(Double(beta2), step)
         let stepSize = Float(Double(lr) / correction1)
         let correction2Root = Float(correction2.squareRoot())
         for i in 0..<count {

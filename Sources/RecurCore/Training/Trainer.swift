@@ -37,31 +37,22 @@ public final class Trainer {
     public private(set) var lastGradientNorm: Float = 0
 
     private var tape: Tape? = nil
-    /// Worker threads and their gradient buffers, when more than one thread
-    /// is asked for.
+    /// Worker threads, when more than one thread is asked for.
     private var pool: WorkerPool? = nil
-    private var threadGradients: [FloatBuffer] = []
 
     /// Threads a step uses (1 unless `setThreads` asked for more).
     public var threads: Int { pool?.count ?? 1 }
 
-    /// Splits the sequences of every later step over `count` threads (1: no
-    /// threads, the default). Gradients are then summed per thread and added
-    /// in thread order: deterministic for a given count, but not
-    /// bit-identical to one thread.
+    /// Splits every later step over `count` threads (1: no threads, the
+    /// default): the passes through time by sequences, the weight gradients
+    /// by output columns. Every gradient element is still one sum over the
+    /// sequences in order, computed by one thread: the results are
+    /// bit-identical to one thread's, whatever the count.
     public func setThreads(_ count: Int) throws(RecurError) {
         guard count >= 1 && count <= 256 else {
             throw .invalidArgument("threads is \(count): expected 1 to 256")
         }
-        if count == 1 {
-            pool = nil
-            threadGradients = []
-            return
-        }
-        var buffers: [FloatBuffer] = []
-        for _ in 1..<count { buffers.append(try FloatBuffer(count: model.parameters.count)) }
-        pool = try WorkerPool(count: count)
-        threadGradients = buffers
+        pool = count == 1 ? nil : try WorkerPool(count: count)
     }
     /// A copy of the parameters and moments taken before each update.
     private var backup: FloatBuffer? = nil
@@ -139,32 +130,20 @@ public final class Trainer {
             tape.state.zero()
         }
 
-        let loss: Double
+        // A stream's forward and backward floats do not depend on the other
+        // streams (the kernels' promise), and each gradient element is summed
+        // over the streams in order by one thread (`accumulateGradients`):
+        // the same bits with any thread count.
         if let pool {
-            // Streams split over threads; each thread sums its own gradient,
-            // and the sums are added in thread order (deterministic for a
-            // given thread count).
             let parts = pool.count
             pool.run { part in self.forward(x, tape, streams: WorkerPool.split(batch, parts, part)) }
-            loss = computeLoss(targets, tape)
-            refreshTransposed()
-            pool.run { part in
-                let buffer = part == 0 ? self.gradients : self.threadGradients[part - 1]
-                buffer.zero()
-                self.backward(x, tape, streams: WorkerPool.split(batch, parts, part), into: buffer)
-            }
-            for buffer in threadGradients {
-                for range in trainableRanges {
-                    for i in range { gradients.base[i] += buffer.base[i] }
-                }
-            }
         } else {
             forward(x, tape, streams: 0..<batch)
-            loss = computeLoss(targets, tape)
-            refreshTransposed()
-            gradients.zero()
-            backward(x, tape, streams: 0..<batch, into: gradients)
         }
+        let loss = computeLoss(targets, tape)
+        refreshTransposed()
+        gradients.zero()
+        backward(x, tape)
 
         // Check everything before changing anything.
         var sum = 0.0
@@ -289,104 +268,138 @@ public final class Trainer {
                                      })
     }
 
-    private func backward(_ x: UnsafePointer<Float>, _ tape: Tape, streams: Range<Int>, into gradientBuffer: FloatBuffer) {
+    /// Layer by layer from the head: the pass back through time (threads
+    /// take sequences), then the layer's weight gradients (threads take
+    /// output columns), before the next layer reuses the gate gradients.
+    private func backward(_ x: UnsafePointer<Float>, _ tape: Tape) {
+        // The lowest layer that trains: below it, no gradient is needed.
+        guard let lowest = model.layers.indices.first(where: { !config.frozenLayers.contains($0) }) else { return }
+        let batch = tape.batch
+        for index in stride(from: model.layers.count - 1, through: lowest, by: -1) {
+            let trains = !config.frozenLayers.contains(index)
+            if let pool {
+                let parts = pool.count
+                pool.run { part in self.backwardThroughTime(index, lowest: lowest, tape, streams: WorkerPool.split(batch, parts, part)) }
+                if trains { pool.run { part in self.accumulateGradients(index, x, tape, part: part, of: parts) } }
+            } else {
+                backwardThroughTime(index, lowest: lowest, tape, streams: 0..<batch)
+                if trains { accumulateGradients(index, x, tape, part: 0, of: 1) }
+            }
+        }
+    }
+
+    /// Layer `index`'s gate gradients (into the tape) and, above the lowest
+    /// trainable layer, the gradient of its input, for some streams.
+    private func backwardThroughTime(_ index: Int, lowest: Int, _ tape: Tape, streams: Range<Int>) {
         let k = kernels
         let steps = tape.steps
         let first = streams.lowerBound, count = streams.count
         guard count > 0 else { return }
         let last = model.layers.count - 1
-        // The lowest layer that trains: below it, no gradient is needed.
-        guard let lowest = model.layers.indices.first(where: { !config.frozenLayers.contains($0) }) else { return }
-        let g = gradientBuffer.base
-        for index in stride(from: last, through: lowest, by: -1) {
-            let layer = model.layers[index]
-            let trains = !config.frozenLayers.contains(index)
-            let input = layerInput(index, x, tape)
-            let outWidth = layer.paddedOutput, width = layer.width, recordSize = layer.recordSize
-            let outputs = tape.outputs[index].base, records = tape.records[index].base
-            let outStreamStride = (steps + 1) * outWidth, recordStreamStride = (steps + 1) * recordSize
-            let dOut = tape.outputGradients[index].base
-            let widest = tape.widest, gStream = steps * widest, carryStride = tape.widestOutput
-            let inputSide = tape.gateGradients.base
-            let stateSide = layer.kind == .gru ? tape.stateGateGradients.base : inputSide
+        let layer = model.layers[index]
+        let outWidth = layer.paddedOutput, width = layer.width, recordSize = layer.recordSize
+        let outputs = tape.outputs[index].base, records = tape.records[index].base
+        let outStreamStride = (steps + 1) * outWidth, recordStreamStride = (steps + 1) * recordSize
+        let dOut = tape.outputGradients[index].base
+        let widest = tape.widest, gStream = steps * widest, carryStride = tape.widestOutput
+        let inputSide = tape.gateGradients.base
+        let stateSide = layer.kind == .gru ? tape.stateGateGradients.base : inputSide
 
-            if layer.kind == .dense {
-                for stream in streams {
-                    k.denseBackward(steps, width, layer.activation.code, index != last || config.loss == .mse,
-                                    dOut + stream * steps * outWidth, outWidth,
-                                    outputs + stream * outStreamStride + outWidth, outWidth,
-                                    inputSide + stream * gStream, width)
+        if layer.kind == .dense {
+            for stream in streams {
+                k.denseBackward(steps, width, layer.activation.code, index != last || config.loss == .mse,
+                                dOut + stream * steps * outWidth, outWidth,
+                                outputs + stream * outStreamStride + outWidth, outWidth,
+                                inputSide + stream * gStream, width)
+            }
+        } else {
+            let carryH = tape.carryH.base + first * carryStride, carryC = tape.carryC.base + first * carryStride
+            carryH.update(repeating: 0, count: count * carryStride)
+            carryC.update(repeating: 0, count: count * carryStride)
+            let dOutFirst = dOut + first * steps * outWidth
+            let recordsFirst = records + first * recordStreamStride, outputsFirst = outputs + first * outStreamStride
+            let squares = tape.hiddenGradientSquares[index].base
+            for t in stride(from: steps - 1, through: 0, by: -1) {
+                let dOutStep = dOutFirst + t * outWidth
+                let gx = inputSide + first * gStream + t * width, gh = stateSide + first * gStream + t * width
+                // |dL/dh_t|^2 per stream: how much gradient reaches step t.
+                for s in 0..<count {
+                    var sum: Float = 0
+                    for j in 0..<layer.outputSize {
+                        let g = dOutStep[s * steps * outWidth + j] + carryH[s * carryStride + j]
+                        sum += g * g
+                    }
+                    squares[(first + s) * steps + t] = sum
                 }
-            } else {
-                let carryH = tape.carryH.base + first * carryStride, carryC = tape.carryC.base + first * carryStride
-                carryH.update(repeating: 0, count: count * carryStride)
-                carryC.update(repeating: 0, count: count * carryStride)
-                let dOutFirst = dOut + first * steps * outWidth
-                let recordsFirst = records + first * recordStreamStride, outputsFirst = outputs + first * outStreamStride
-                let squares = tape.hiddenGradientSquares[index].base
-                for t in stride(from: steps - 1, through: 0, by: -1) {
-                    let dOutStep = dOutFirst + t * outWidth
-                    let gx = inputSide + first * gStream + t * width, gh = stateSide + first * gStream + t * width
-                    // |dL/dh_t|^2 per stream: how much gradient reaches step t.
+                switch layer.kind {
+                case .lstm:
+                    k.lstmBackward(count, outWidth, dOutStep, steps * outWidth, carryH, carryC, carryStride,
+                                   recordsFirst + (t + 1) * recordSize, recordsFirst + t * recordSize, recordStreamStride,
+                                   gx, gStream)
+                case .gru:
+                    k.gruBackward(count, outWidth, dOutStep, steps * outWidth, carryH, carryStride,
+                                  recordsFirst + (t + 1) * recordSize, recordStreamStride,
+                                  outputsFirst + t * outWidth, outStreamStride, gx, gh, gStream)
+                default:
+                    k.rnnBackward(count, outWidth, layer.activation == .relu, dOutStep, steps * outWidth, carryH, carryStride,
+                                  outputsFirst + (t + 1) * outWidth, outStreamStride, gx, gStream)
+                }
+                // dL/dh_t-1 += W_hh^T (state side), as a forward product
+                // over the transposed weights (the fast, batched kernel).
+                let recurrentT = transposed.base + transposedOffsets[index].recurrent
+                if layer.kind == .gru {
+                    let temporary = tape.carryTemporary.base + first * carryStride
+                    k.project(count, width, outWidth, recurrentT, gh, gStream, temporary, carryStride)
                     for s in 0..<count {
-                        var sum: Float = 0
-                        for j in 0..<layer.outputSize {
-                            let g = dOutStep[s * steps * outWidth + j] + carryH[s * carryStride + j]
-                            sum += g * g
-                        }
-                        squares[(first + s) * steps + t] = sum
+                        for j in 0..<outWidth { carryH[s * carryStride + j] += temporary[s * carryStride + j] }
                     }
-                    switch layer.kind {
-                    case .lstm:
-                        k.lstmBackward(count, outWidth, dOutStep, steps * outWidth, carryH, carryC, carryStride,
-                                       recordsFirst + (t + 1) * recordSize, recordsFirst + t * recordSize, recordStreamStride,
-                                       gx, gStream)
-                    case .gru:
-                        k.gruBackward(count, outWidth, dOutStep, steps * outWidth, carryH, carryStride,
-                                      recordsFirst + (t + 1) * recordSize, recordStreamStride,
-                                      outputsFirst + t * outWidth, outStreamStride, gx, gh, gStream)
-                    default:
-                        k.rnnBackward(count, outWidth, layer.activation == .relu, dOutStep, steps * outWidth, carryH, carryStride,
-                                      outputsFirst + (t + 1) * outWidth, outStreamStride, gx, gStream)
-                    }
-                    // dL/dh_t-1 += W_hh^T (state side), as a forward product
-                    // over the transposed weights (the fast, batched kernel).
-                    let recurrentT = transposed.base + transposedOffsets[index].recurrent
-                    if layer.kind == .gru {
-                        let temporary = tape.carryTemporary.base + first * carryStride
-                        k.project(count, width, outWidth, recurrentT, gh, gStream, temporary, carryStride)
-                        for s in 0..<count {
-                            for j in 0..<outWidth { carryH[s * carryStride + j] += temporary[s * carryStride + j] }
-                        }
-                    } else {
-                        k.project(count, width, outWidth, recurrentT, gh, gStream, carryH, carryStride)
-                    }
+                } else {
+                    k.project(count, width, outWidth, recurrentT, gh, gStream, carryH, carryStride)
                 }
             }
+        }
 
-            if trains {
-                for stream in streams {
-                    k.accumulateWeightGradient(steps, layer.inputSize, width, input.base + stream * input.streamStride, input.stepStride,
-                                               inputSide + stream * gStream, width, g + layer.inputWeightOffset)
-                    if layer.kind.isRecurrent {
-                        // h_t-1 of step t is slot t of the tape.
-                        k.accumulateWeightGradient(steps, layer.outputSize, width, outputs + stream * outStreamStride, outWidth,
-                                                   stateSide + stream * gStream, width, g + layer.recurrentWeightOffset)
-                    }
-                }
-                for stream in streams {
-                    if let offset = layer.inputBiasOffset { k.accumulateRows(steps, width, inputSide + stream * gStream, width, g + offset) }
-                    if let offset = layer.recurrentBiasOffset { k.accumulateRows(steps, width, stateSide + stream * gStream, width, g + offset) }
-                }
+        if index > lowest {
+            let below = model.layers[index - 1].paddedOutput
+            let dInput = tape.outputGradients[index - 1].base
+            let inputT = transposed.base + transposedOffsets[index].input
+            for stream in streams {
+                k.project(steps, width, below, inputT, inputSide + stream * gStream, width, dInput + stream * steps * below, below)
             }
-            if index > lowest {
-                let below = model.layers[index - 1].paddedOutput
-                let dInput = tape.outputGradients[index - 1].base
-                let inputT = transposed.base + transposedOffsets[index].input
-                for stream in streams {
-                    k.project(steps, width, below, inputT, inputSide + stream * gStream, width, dInput + stream * steps * below, below)
-                }
+        }
+    }
+
+    /// Layer `index`'s weight and bias gradients from the gate gradients on
+    /// the tape: output columns (whole panels) split `parts` ways, this call
+    /// doing part `part`. Each element is summed over the streams in order
+    /// (each stream's sum over steps, then added): the same chain of floats
+    /// however the columns are split.
+    private func accumulateGradients(_ index: Int, _ x: UnsafePointer<Float>, _ tape: Tape, part: Int, of parts: Int) {
+        let k = kernels, layer = model.layers[index]
+        let steps = tape.steps, width = layer.width
+        let panels = WorkerPool.split((width + panelWidth - 1) / panelWidth, parts, part)
+        let start = panels.lowerBound * panelWidth, end = min(panels.upperBound * panelWidth, width)
+        guard start < end else { return }
+        let columns = end - start
+        let g = gradients.base
+        let input = layerInput(index, x, tape)
+        let outWidth = layer.paddedOutput, outStreamStride = (steps + 1) * outWidth
+        let outputs = tape.outputs[index].base
+        let gStream = steps * tape.widest
+        let inputSide = tape.gateGradients.base + start
+        let stateSide = (layer.kind == .gru ? tape.stateGateGradients.base : tape.gateGradients.base) + start
+        for stream in 0..<tape.batch {
+            k.accumulateWeightGradient(steps, layer.inputSize, columns, input.base + stream * input.streamStride, input.stepStride,
+                                       inputSide + stream * gStream, width, g + layer.inputWeightOffset + start * layer.inputSize)
+            if layer.kind.isRecurrent {
+                // h_t-1 of step t is slot t of the tape.
+                k.accumulateWeightGradient(steps, layer.outputSize, columns, outputs + stream * outStreamStride, outWidth,
+                                           stateSide + stream * gStream, width, g + layer.recurrentWeightOffset + start * layer.outputSize)
             }
+        }
+        for stream in 0..<tape.batch {
+            if let offset = layer.inputBiasOffset { k.accumulateRows(steps, columns, inputSide + stream * gStream, width, g + offset + start) }
+            if let offset = layer.recurrentBiasOffset { k.accumulateRows(steps, columns, stateSide + stream * gStream, width, g + offset + start) }
         }
     }
 
