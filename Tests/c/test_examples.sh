@@ -19,16 +19,7 @@ finetune=${3:-$(dirname "$demo")/finetune}
 tiny_lstm_expected_copy="0.046518967 0.137708474 -0.070784575 -0.156580549 -0.172689709 -0.141226968"
 running_sum_expected="1.00 3.00 6.00 4.00 0.00 5.00 2.00"
 
-passed=0
-failed=0
-check() { # check CONDITION_EXIT_STATUS MESSAGE
-    if [ "$1" -eq 0 ]; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-        echo "FAIL: $2"
-    fi
-}
+. "$(dirname "$0")/../check.sh"
 
 # All |a_i - b_i| <= tol, same count. Prints the first mismatch on failure.
 close() { # close "A..." "B..." TOL

@@ -23,16 +23,7 @@ agents=${1:?usage: $0 AGENTS ADAPT CHARRNN}
 adapt=${2:?usage: $0 AGENTS ADAPT CHARRNN}
 charrnn=${3:?usage: $0 AGENTS ADAPT CHARRNN}
 
-passed=0
-failed=0
-check() { # check CONDITION_EXIT_STATUS MESSAGE
-    if [ "$1" -eq 0 ]; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-        echo "FAIL: $2"
-    fi
-}
+. "$(dirname "$0")/../check.sh"
 # The number after PREFIX on the first line that has it ("" if none).
 number_after() { # number_after TEXT PREFIX
     printf '%s\n' "$1" | awk -v p="$2" '{ i = index($0, p); if (i) { s = substr($0, i + length(p));

@@ -9,9 +9,7 @@ expected="0.046518967 0.137708474 -0.070784575 -0.156580549 -0.172689709 -0.1412
 if python3 -c 'import numpy' >/dev/null 2>&1; then
     expected=$(python3 examples/models/make_tiny_lstm.py --expected | tr '\n' ' ' | sed 's/ $//')
 fi
-passed=0
-failed=0
-check() { if [ "$1" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $2"; fi; }
+. "$(dirname "$0")/../check.sh"
 
 out=$("$stream" 2>&1)
 status=$?

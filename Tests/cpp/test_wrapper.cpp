@@ -204,14 +204,16 @@ static void inference_case(const std::string &name, json_object *doc)
     recur::Model copy = model.clone();
     check(copy.parameter_count() == model.parameter_count() && copy.layer_count() == model.layer_count(),
           name + ": clone sizes");
-    std::vector<float> weights = copy.get_tensor(0, "weight_ih");
-    const std::vector<size_t> shape = copy.tensor_shape(0, "weight_ih");
+    // The first layer's input weights: weight_ih, or weight for a dense layer.
+    const std::string first = copy.layer_type(0) == "dense" ? "weight" : "weight_ih";
+    std::vector<float> weights = copy.get_tensor(0, first);
+    const std::vector<size_t> shape = copy.tensor_shape(0, first);
     check(shape.size() == 2 && shape[0] * shape[1] == weights.size() && shape[1] == in,
-          name + ": tensor_shape of weight_ih");
+          name + ": tensor_shape of " + first);
     for (float &w : weights)
         w *= 0.5f;
-    copy.set_tensor(0, "weight_ih", weights);
-    check(same_bits(copy.get_tensor(0, "weight_ih"), weights), name + ": set_tensor/get_tensor");
+    copy.set_tensor(0, first, weights);
+    check(same_bits(copy.get_tensor(0, first), weights), name + ": set_tensor/get_tensor");
     check(!same_bits(copy.state(batch).run(xs, steps), ys), name + ": the clone's new weights change its outputs");
     check(same_bits(model.state(batch).run(xs, steps), ys), name + ": the original is unchanged by its clone");
 }
@@ -259,8 +261,12 @@ static void training_case(const std::string &name, json_object *doc)
             check_close(model.get_tensor(layer, tensor), updated.get_tensor(layer, tensor), 5e-5, 5e-4,
                   name + ": updated layers[" + std::to_string(layer) + "]." + tensor + ": ");
 
-    // hidden-state gradient norms: one per step of the last step.
-    check(trainer.hidden_gradient_norms(0, steps).size() == steps, name + ": hidden_gradient_norms");
+    // hidden-state gradient norms of the first recurrent layer: one per step of the last step.
+    for (size_t layer = 0; layer < model.layer_count(); layer++)
+        if (model.layer_type(layer) != "dense") {
+            check(trainer.hidden_gradient_norms(layer, steps).size() == steps, name + ": hidden_gradient_norms");
+            break;
+        }
     trainer.reset_state();
 }
 

@@ -19,15 +19,8 @@ cc=${CC:-cc}
 cxx=${CXX:-c++}
 root=$PWD
 
-passed=0
-failed=0
-check() { # check STATUS MESSAGE
-    if [ "$1" -eq 0 ]; then
-        passed=$((passed + 1)); echo "ok: $2"
-    else
-        failed=$((failed + 1)); echo "FAIL: $2"
-    fi
-}
+CHECK_PRINT_OK=1
+. "$(dirname "$0")/../check.sh"
 
 version=$(sed -n 's/^#define RECUR_VERSION_STRING "\(.*\)"$/\1/p' include/recur.h)
 major=${version%%.*}

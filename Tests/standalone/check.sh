@@ -23,15 +23,8 @@ lib=${1:-build/lib/librecur.so}
 testdata=${2:-Tests/testdata}
 python=${PYTHON:-python3}
 
-passed=0
-failed=0
-check() { # check STATUS MESSAGE
-    if [ "$1" -eq 0 ]; then
-        passed=$((passed + 1)); echo "ok: $2"
-    else
-        failed=$((failed + 1)); echo "FAIL: $2"
-    fi
-}
+CHECK_PRINT_OK=1
+. "$(dirname "$0")/../check.sh"
 
 # ---- (a) the library's dynamic section and symbols ---------------------------------
 major=$(sed -n 's/^#define RECUR_VERSION_MAJOR \([0-9]*\)$/\1/p' include/recur.h)

@@ -18,11 +18,8 @@ out=${2:?usage: $0 RUN_MODEL_BINARY OUTPUT_DIR}
 mkdir -p "$out"
 export PYTHONPATH="$PWD/bindings/python${PYTHONPATH:+:$PYTHONPATH}"
 
-passed=0
-failed=0
-check() { # check STATUS MESSAGE
-    if [ "$1" -eq 0 ]; then passed=$((passed + 1)); echo "ok: $2"; else failed=$((failed + 1)); echo "FAIL: $2"; fi
-}
+CHECK_PRINT_OK=1
+. "$(dirname "$0")/../../Tests/check.sh"
 
 # -- from_pytorch ------------------------------------------------------------
 log=$out/from_pytorch.log
