@@ -343,7 +343,8 @@ recur_status recur_state_set_threads(recur_state *state, size_t threads);
  * "targets": "sequence" | "last",
  * "optimizer": {"type": "sgd" | "adam" | "adamw", "learning_rate": 0.001,
  * "momentum", "beta1", "beta2", "epsilon", "weight_decay"},
- * "clip_gradient_norm": 1.0, "freeze": [layer, ...], "stateful": false}
+ * "clip_gradient_norm": 1.0, "freeze": [layer, ...], "stateful": false,
+ * "record_hidden_gradient_norms": false}
  * The trainer keeps the model alive. While a trainer step runs, no state
  * may run on the model (use recur_model_clone for a copy to serve from).
  * On success *out_trainer is a new trainer the caller frees with
@@ -428,9 +429,12 @@ recur_status recur_trainer_set_threads(recur_trainer *trainer, size_t threads);
  * over the batch of dL/dh_t of recurrent layer `layer` (how much gradient
  * reaches step t: vanishing and exploding gradients, measured). `steps`
  * must equal that step's steps. Zeros before the first step or for a layer
- * below the lowest trainable one.
+ * below the lowest trainable one. A diagnostic that costs nothing unless
+ * asked for: the trainer's configuration must say
+ * "record_hidden_gradient_norms": true.
  * Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, not a recurrent
- * layer), RECUR_ERROR_SHAPE (steps differs).
+ * layer, a trainer that does not record them), RECUR_ERROR_SHAPE (steps
+ * differs).
  */
 recur_status recur_trainer_hidden_gradient_norms(const recur_trainer *trainer, size_t layer, float *out, size_t steps);
 

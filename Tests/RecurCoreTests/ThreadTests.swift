@@ -62,7 +62,14 @@ final class HiddenGradientNormTests: XCTestCase {
         let model = try Model.load(jsonText: """
             {"format": "recur", "version": 1, "input_size": 2, "init": {"seed": 8}, "layers": [{"type": "rnn", "hidden_size": 3}]}
             """)
-        let trainer = try Trainer(model: model, configText: "{\"targets\": \"last\", \"optimizer\": {\"type\": \"sgd\", \"learning_rate\": 0}}")
+        let config = "{\"targets\": \"last\", \"optimizer\": {\"type\": \"sgd\", \"learning_rate\": 0}"
+        let trainer = try Trainer(model: model, configText: config + ", \"record_hidden_gradient_norms\": true}")
+        // Without the key the norms are not recorded, and asking for them says so.
+        let plain = try Trainer(model: model, configText: config + "}")
+        var unused = [Float](repeating: 0, count: 6)
+        XCTAssertThrowsError(try unused.withUnsafeMutableBufferPointer { try plain.hiddenGradientNorms(layer: 0, into: $0) }) { error in
+            XCTAssertTrue("\(error)".contains("record_hidden_gradient_norms"), "\(error)")
+        }
         let (batch, steps) = (2, 6)
         let input = (0..<(batch * steps * 2)).map { Float($0 % 7) * 0.1 - 0.3 }
         let target: [Float] = [0.5, -0.5, 0.25, 0.1, 0.2, 0.3]

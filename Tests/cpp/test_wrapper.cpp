@@ -261,10 +261,11 @@ static void training_case(const std::string &name, json_object *doc)
             check_close(model.get_tensor(layer, tensor), updated.get_tensor(layer, tensor), 5e-5, 5e-4,
                   name + ": updated layers[" + std::to_string(layer) + "]." + tensor + ": ");
 
-    // hidden-state gradient norms of the first recurrent layer: one per step of the last step.
+    // hidden-state gradient norms are a diagnostic the configuration must ask for.
     for (size_t layer = 0; layer < model.layer_count(); layer++)
         if (model.layer_type(layer) != "dense") {
-            check(trainer.hidden_gradient_norms(layer, steps).size() == steps, name + ": hidden_gradient_norms");
+            expect_error(name + ": hidden_gradient_norms without record_hidden_gradient_norms", RECUR_ERROR_INVALID_ARGUMENT,
+                         [&] { trainer.hidden_gradient_norms(layer, steps); }, "record_hidden_gradient_norms");
             break;
         }
     trainer.reset_state();
@@ -403,7 +404,8 @@ static void errors()
                  "loss");
     expect_error("trainer with config that is not JSON", RECUR_ERROR_PARSE, [&] { model.trainer("{"); });
 
-    recur::Trainer trainer = model.trainer("{\"targets\": \"last\", \"optimizer\": {\"type\": \"sgd\"}}");
+    recur::Trainer trainer =
+        model.trainer("{\"targets\": \"last\", \"optimizer\": {\"type\": \"sgd\"}, \"record_hidden_gradient_norms\": true}");
     check(trainer.targets_last(), "the trainer sees \"targets\": \"last\"");
     const std::vector<float> xs(2 * 3 * 2, 0.1f), last_target(2, 0.2f), sequence_target(6, 0.2f);
     expect_error("trainer step with sequence targets for \"last\"", RECUR_ERROR_SHAPE,
@@ -420,6 +422,7 @@ static void errors()
     check(trainer.gradient(1, "weight").size() == 4, "gradient of the dense weight");
     expect_error("hidden_gradient_norms with other steps", RECUR_ERROR_SHAPE,
                  [&] { trainer.hidden_gradient_norms(0, 5); });
+    check(trainer.hidden_gradient_norms(0, 3).size() == 3, "hidden_gradient_norms: one per step of the last step");
 
     // Errors are exceptions carrying status and message; copying one keeps both.
     try {

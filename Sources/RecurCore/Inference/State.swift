@@ -21,15 +21,15 @@ public final class State {
     let chunk: Int
     /// W_ih x of every (stream, step) of a chunk, [batch][chunk][widest];
     /// a layer uses `width` floats of each row.
-    private let inputProjections: FloatBuffer
+    let inputProjections: FloatBuffer
     /// W_hh h of every stream, [batch][widest].
-    private let stateProjections: FloatBuffer
+    let stateProjections: FloatBuffer
     /// The widest layer's width: per-stream strides do not depend on the
     /// layer, so threads on different layers never share a row.
-    private let widest: Int
+    let widest: Int
     /// Per layer: its output at every (stream, step) of a chunk,
     /// [batch][chunk][paddedOutput].
-    private let outputs: [FloatBuffer]
+    let outputs: [FloatBuffer]
     /// Worker threads when more than one thread is asked for; each takes a
     /// contiguous range of streams (every buffer above is per stream).
     private var pool: WorkerPool? = nil
@@ -106,14 +106,16 @@ public final class State {
         while start < steps {
             let count = min(chunk, steps - start)
             let chunkInput = x + start * inputSize
+            let plan = ChunkPlan(state: self)
             if let pool {
                 let parts = pool.count, batch = self.batch
                 pool.run { part in
-                    self.advance(chunkInput, inputStreamStride: steps * inputSize, steps: count,
-                                 streams: WorkerPool.split(batch, parts, part))
+                    StackRunner.forward(self.model, plan: plan, input: chunkInput, inputStreamStride: steps * inputSize,
+                                        streams: WorkerPool.split(batch, parts, part), steps: count)
                 }
             } else {
-                advance(chunkInput, inputStreamStride: steps * inputSize, steps: count, streams: 0..<batch)
+                StackRunner.forward(model, plan: plan, input: chunkInput, inputStreamStride: steps * inputSize,
+                                    streams: 0..<batch, steps: count)
             }
             let last = outputs[outputs.count - 1].base, width = model.layers[model.layers.count - 1].paddedOutput
             for stream in 0..<batch {
@@ -123,87 +125,6 @@ public final class State {
                 }
             }
             start += count
-        }
-    }
-
-    /// Runs every layer over `steps` (≤ chunk) steps for `streams`; stream
-    /// b's input for step t is at `x + b·inputStreamStride + t·inputSize`.
-    private func advance(_ x: UnsafePointer<Float>, inputStreamStride: Int, steps: Int, streams: Range<Int>) {
-        let first = streams.lowerBound, count = streams.count
-        let p = UnsafePointer(model.parameters.base)
-        let half = model.halfParameters.map { UnsafePointer($0.base) }
-        let k = kernels
-        // W x with the model's weight storage.
-        func project(_ count: Int, _ depth: Int, _ width: Int, _ offset: Int, _ x: UnsafePointer<Float>, _ xStride: Int,
-                     _ out: UnsafeMutablePointer<Float>, _ outStride: Int) {
-            if let half {
-                k.projectHalf(count, depth, width, half + offset, x, xStride, out, outStride)
-            } else {
-                k.project(count, depth, width, p + offset, x, xStride, out, outStride)
-            }
-        }
-        // W x for every (stream, step) of the chunk: step by step across the
-        // streams when there are more streams than steps (the batched
-        // product shares each weight load among streams), else stream by
-        // stream across the steps. Each output is the same either way.
-        func projectInputs(_ depth: Int, _ width: Int, _ offset: Int, _ input: UnsafePointer<Float>,
-                           _ streamStride: Int, _ stepStride: Int,
-                           _ out: UnsafeMutablePointer<Float>, _ outStreamStride: Int, _ outStepStride: Int) {
-            if count >= steps {
-                for t in 0..<steps {
-                    project(count, depth, width, offset, input + first * streamStride + t * stepStride, streamStride,
-                            out + first * outStreamStride + t * outStepStride, outStreamStride)
-                }
-            } else {
-                for stream in streams {
-                    project(steps, depth, width, offset, input + stream * streamStride, stepStride,
-                            out + stream * outStreamStride, outStepStride)
-                }
-            }
-        }
-        let ax = inputProjections.base, ah = stateProjections.base
-        let stateStride = model.paddedStateSize
-        for (index, layer) in model.layers.enumerated() {
-            // This layer's input: the model's input, or the layer below's outputs.
-            let input: UnsafePointer<Float>, streamStride: Int, stepStride: Int
-            if index == 0 {
-                (input, streamStride, stepStride) = (x, inputStreamStride, model.inputSize)
-            } else {
-                let below = model.layers[index - 1].paddedOutput
-                (input, streamStride, stepStride) = (UnsafePointer(outputs[index - 1].base), chunk * below, below)
-            }
-            let out = outputs[index].base, outWidth = layer.paddedOutput, width = layer.width
-            let biasIH = layer.inputBiasOffset.map { p + $0 }, biasHH = layer.recurrentBiasOffset.map { p + $0 }
-
-            if layer.kind == .dense {
-                projectInputs(layer.inputSize, width, layer.inputWeightOffset, input, streamStride, stepStride,
-                              out, chunk * outWidth, outWidth)
-                for stream in streams {
-                    k.denseForward(steps, layer.outputSize, width, layer.activation.code, out + stream * chunk * outWidth,
-                                   outWidth, biasIH, nil, 0)
-                }
-                continue
-            }
-            let axStream = chunk * widest
-            projectInputs(layer.inputSize, width, layer.inputWeightOffset, input, streamStride, stepStride,
-                          ax, axStream, width)
-            let state = values.base + model.paddedStateOffsets[index] + first * stateStride
-            let ahFirst = ah + first * widest
-            for t in 0..<steps {
-                project(count, layer.outputSize, width, layer.recurrentWeightOffset, state, stateStride, ahFirst, widest)
-                let axStep = ax + first * axStream + t * width, outStep = out + first * chunk * outWidth + t * outWidth
-                switch layer.kind {
-                case .lstm:
-                    k.lstmForward(count, outWidth, axStep, axStream, ahFirst, widest, biasIH, biasHH,
-                                  state, stateStride, outStep, chunk * outWidth, nil, 0)
-                case .gru:
-                    k.gruForward(count, outWidth, axStep, axStream, ahFirst, widest, biasIH, biasHH,
-                                 state, stateStride, outStep, chunk * outWidth, nil, 0)
-                default:
-                    k.rnnForward(count, outWidth, layer.activation == .relu, axStep, axStream, ahFirst, widest,
-                                 biasIH, biasHH, state, stateStride, outStep, chunk * outWidth)
-                }
-            }
         }
     }
 
@@ -249,5 +170,32 @@ public final class State {
                 (values.base + stream * model.paddedStateSize + padded).update(from: base + stream * size + packed, count: length)
             }
         }
+    }
+}
+
+/// Where inference's pass over a chunk of steps reads and writes: each
+/// layer's outputs for the chunk ([batch][chunk][paddedOutput]), the shared
+/// projection buffers, and the state.
+private struct ChunkPlan: ForwardBufferPlan {
+    let state: State
+
+    func forwardPass(layer index: Int, input x: UnsafePointer<Float>, inputStreamStride: Int,
+                     streams: Range<Int>, steps: Int) -> ForwardPass {
+        let model = state.model, chunk = state.chunk, layer = model.layers[index]
+        let input: Sequences
+        if index == 0 {
+            input = Sequences(base: UnsafeMutablePointer(mutating: x), streamStride: inputStreamStride, stepStride: model.inputSize)
+        } else {
+            let below = model.layers[index - 1].paddedOutput
+            input = Sequences(base: state.outputs[index - 1].base, streamStride: chunk * below, stepStride: below)
+        }
+        return ForwardPass(
+            kernels: state.kernels, model: model, halfWeights: true, streams: streams, steps: steps,
+            input: input,
+            output: Sequences(base: state.outputs[index].base, streamStride: chunk * layer.paddedOutput, stepStride: layer.paddedOutput),
+            record: nil, keepsInitialState: false,
+            inputProjections: Sequences(base: state.inputProjections.base, streamStride: chunk * state.widest, stepStride: layer.width),
+            stateProjections: Rows(base: state.stateProjections.base, stride: state.widest),
+            state: Rows(base: state.values.base + model.paddedStateOffsets[index], stride: model.paddedStateSize))
     }
 }

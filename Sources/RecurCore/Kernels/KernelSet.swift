@@ -85,7 +85,7 @@ extension KernelSet {
         lstmForward: LSTMCell.forward, lstmBackward: LSTMCell.backward,
         gruForward: GRUCell.forward, gruBackward: GRUCell.backward,
         rnnForward: RNNCell.forward, rnnBackward: RNNCell.backward,
-        denseForward: DenseLayer.forward, denseBackward: DenseLayer.backward)
+        denseForward: DenseCell.forward, denseBackward: DenseCell.backward)
 
     public static let sse2 = KernelSet(
         name: "sse2",

@@ -4,7 +4,39 @@
 // pre-activation values (the logits of a classification head) and applies
 // the activation in place. Lanes from `units` to `width` are padding: zero.
 
-enum DenseLayer {
+/// The `dense` kind: y = act(W x + b) at every step on its own; no state;
+/// a record of the pre-activation values (the logits a loss reads).
+enum DenseLayer: LayerDefinition {
+    static let gateCount = 1
+    static let isRecurrent = false
+    static let stateVectors = 0
+    static let recordVectors = 1
+    static let hasStateSideGradients = false
+    static let carriesDirectGradient = false
+
+    static func forward(_ layer: Layer, _ pass: ForwardPass) {
+        // W x straight into the output, then bias and activation in place.
+        pass.projectInputs(layer, into: pass.output)
+        let (output, record) = (pass.output, pass.record)
+        for stream in pass.streams {
+            pass.kernels.denseForward(pass.steps, layer.outputSize, layer.width, layer.activation.code,
+                                      output.at(stream: stream, step: 0), output.stepStride, pass.inputBias(layer),
+                                      record?.at(stream: stream, step: 0), record?.stepStride ?? 0)
+        }
+    }
+
+    static func backward(_ layer: Layer, _ pass: BackwardPass) {
+        let (dOut, output, gates) = (pass.outputGradient, pass.output, pass.inputSideGradients)
+        for stream in pass.streams {
+            pass.kernels.denseBackward(pass.steps, layer.width, layer.activation.code, pass.throughActivation,
+                                       dOut.at(stream: stream, step: 0), dOut.stepStride,
+                                       output.at(stream: stream, step: 0), output.stepStride,
+                                       gates.at(stream: stream, step: 0), gates.stepStride)
+        }
+    }
+}
+
+enum DenseCell {
     static func forward(count: Int, units: Int, width: Int, activation: Int,
                         values z: UnsafeMutablePointer<Float>, stride: Int, bias: UnsafePointer<Float>?,
                         record: UnsafeMutablePointer<Float>?, recordStride: Int) {

@@ -6,6 +6,44 @@
 //   h' = (1 - z) * n + z * h
 // A record holds r, z, n and W_hn h + b_hn.
 
+/// The `gru` kind: 3 gate blocks; state h; a record of r, z, n and
+/// W_hn h + b_hn. Its n gate differs between the input side and the state
+/// side, so its backward pass writes both.
+enum GRULayer: LayerDefinition {
+    static let gateCount = 3
+    static let isRecurrent = true
+    static let stateVectors = 1
+    static let recordVectors = 4
+    static let hasStateSideGradients = true
+    static let carriesDirectGradient = true
+
+    static func forward(_ layer: Layer, _ pass: ForwardPass) {
+        let hidden = layer.paddedOutput, first = pass.first
+        let biasIH = pass.inputBias(layer), biasHH = pass.recurrentBias(layer)
+        let (ax, ah, state, output, record) = (pass.inputProjections, pass.stateProjections, pass.state, pass.output, pass.record)
+        pass.runRecurrent(layer) { t in
+            pass.kernels.gruForward(pass.count, hidden, ax.at(stream: first, step: t), ax.streamStride, ah[first], ah.stride,
+                                    biasIH, biasHH, state[first], state.stride,
+                                    output.at(stream: first, step: t), output.streamStride,
+                                    record?.at(stream: first, step: t), record?.streamStride ?? 0)
+        }
+    }
+
+    static func backward(_ layer: Layer, _ pass: BackwardPass) {
+        let hidden = layer.paddedOutput, first = pass.first
+        let (dOut, record, output) = (pass.outputGradient, pass.record, pass.output)
+        let (inputSide, stateSide) = (pass.inputSideGradients, pass.stateSideGradients)
+        pass.runRecurrentBackward(layer) { t in
+            pass.kernels.gruBackward(pass.count, hidden, dOut.at(stream: first, step: t), dOut.streamStride,
+                                     pass.carryH[first], pass.carryH.stride,
+                                     record.at(stream: first, step: t), record.streamStride,
+                                     output.at(stream: first, step: t) - output.stepStride, output.streamStride,
+                                     inputSide.at(stream: first, step: t), stateSide.at(stream: first, step: t),
+                                     inputSide.streamStride)
+        }
+    }
+}
+
 enum GRUCell {
     static func forward(count: Int, hidden: Int,
                         ax: UnsafePointer<Float>, axStride: Int, ah: UnsafePointer<Float>, ahStride: Int,

@@ -5,6 +5,46 @@
 // Gate blocks are `hidden` (H padded to 16) floats apart; the state holds h
 // then c; a record holds i, f, g, o, c'.
 
+/// The `lstm` kind: 4 gate blocks; state h and c; a record of i, f, g, o, c'.
+enum LSTMLayer: LayerDefinition {
+    static let gateCount = 4
+    static let isRecurrent = true
+    static let stateVectors = 2
+    static let recordVectors = 5
+    static let hasStateSideGradients = false
+    static let carriesDirectGradient = false
+
+    static func forward(_ layer: Layer, _ pass: ForwardPass) {
+        let hidden = layer.paddedOutput, first = pass.first
+        let biasIH = pass.inputBias(layer), biasHH = pass.recurrentBias(layer)
+        let (ax, ah, state, output, record) = (pass.inputProjections, pass.stateProjections, pass.state, pass.output, pass.record)
+        if pass.keepsInitialState, let record {
+            // The record keeps c: the initial c one step before the first.
+            for stream in pass.streams {
+                (record.at(stream: stream, step: 0) - record.stepStride + 4 * hidden).update(from: state[stream] + hidden, count: hidden)
+            }
+        }
+        pass.runRecurrent(layer) { t in
+            pass.kernels.lstmForward(pass.count, hidden, ax.at(stream: first, step: t), ax.streamStride, ah[first], ah.stride,
+                                     biasIH, biasHH, state[first], state.stride,
+                                     output.at(stream: first, step: t), output.streamStride,
+                                     record?.at(stream: first, step: t), record?.streamStride ?? 0)
+        }
+    }
+
+    static func backward(_ layer: Layer, _ pass: BackwardPass) {
+        let hidden = layer.paddedOutput, first = pass.first
+        let (dOut, record, gates) = (pass.outputGradient, pass.record, pass.inputSideGradients)
+        pass.runRecurrentBackward(layer) { t in
+            let now = record.at(stream: first, step: t)
+            pass.kernels.lstmBackward(pass.count, hidden, dOut.at(stream: first, step: t), dOut.streamStride,
+                                      pass.carryH[first], pass.carryC[first], pass.carryH.stride,
+                                      now, now - record.stepStride, record.streamStride,
+                                      gates.at(stream: first, step: t), gates.streamStride)
+        }
+    }
+}
+
 enum LSTMCell {
     static func forward(count: Int, hidden: Int,
                         ax: UnsafePointer<Float>, axStride: Int, ah: UnsafePointer<Float>, ahStride: Int,

@@ -4,6 +4,38 @@
 // The projections W_ih x and W_hh h arrive computed (ax, ah); these are the
 // element-wise parts, for `count` streams, `hidden` = H padded to 16.
 
+/// The `rnn` kind: 1 gate block; state h; no record (h_t is its output).
+enum RNNLayer: LayerDefinition {
+    static let gateCount = 1
+    static let isRecurrent = true
+    static let stateVectors = 1
+    static let recordVectors = 0
+    static let hasStateSideGradients = false
+    static let carriesDirectGradient = false
+
+    static func forward(_ layer: Layer, _ pass: ForwardPass) {
+        let hidden = layer.paddedOutput, first = pass.first, relu = layer.activation == .relu
+        let biasIH = pass.inputBias(layer), biasHH = pass.recurrentBias(layer)
+        let (ax, ah, state, output) = (pass.inputProjections, pass.stateProjections, pass.state, pass.output)
+        pass.runRecurrent(layer) { t in
+            pass.kernels.rnnForward(pass.count, hidden, relu, ax.at(stream: first, step: t), ax.streamStride, ah[first], ah.stride,
+                                    biasIH, biasHH, state[first], state.stride,
+                                    output.at(stream: first, step: t), output.streamStride)
+        }
+    }
+
+    static func backward(_ layer: Layer, _ pass: BackwardPass) {
+        let hidden = layer.paddedOutput, first = pass.first, relu = layer.activation == .relu
+        let (dOut, output, gates) = (pass.outputGradient, pass.output, pass.inputSideGradients)
+        pass.runRecurrentBackward(layer) { t in
+            pass.kernels.rnnBackward(pass.count, hidden, relu, dOut.at(stream: first, step: t), dOut.streamStride,
+                                     pass.carryH[first], pass.carryH.stride,
+                                     output.at(stream: first, step: t), output.streamStride,
+                                     gates.at(stream: first, step: t), gates.streamStride)
+        }
+    }
+}
+
 enum RNNCell {
     static func forward(count: Int, hidden: Int, relu: Bool,
                         ax: UnsafePointer<Float>, axStride: Int, ah: UnsafePointer<Float>, ahStride: Int,

@@ -1,35 +1,3 @@
-/// The kinds of layer in format v1.
-public enum LayerKind: String, Sendable {
-    case rnn, lstm, gru, dense
-
-    /// Gate blocks stacked in the weight rows: LSTM i,f,g,o; GRU r,z,n.
-    var gateCount: Int {
-        switch self {
-        case .rnn, .dense: return 1
-        case .lstm: return 4
-        case .gru: return 3
-        }
-    }
-
-    var isRecurrent: Bool { self != .dense }
-}
-
-/// Element-wise activations (`rnn` takes tanh or relu; `dense` all five).
-/// The raw values are the codes the kernels use.
-public enum Activation: String, Sendable {
-    case linear, relu, tanh, sigmoid, softmax
-
-    var code: Int {
-        switch self {
-        case .linear: return 0
-        case .relu: return 1
-        case .tanh: return 2
-        case .sigmoid: return 3
-        case .softmax: return 4
-        }
-    }
-}
-
 /// Sizes are padded to this many floats (64 bytes), so that every vector the
 /// kernels load is whole and aligned.
 let padding = 16
@@ -142,35 +110,15 @@ public struct Layer: Sendable {
     let parameterRange: Range<Int>
 
     /// Floats of this layer's state per stream, as get/set show it: h, and c
-    /// for an LSTM.
-    var stateSize: Int {
-        switch kind {
-        case .dense: return 0
-        case .lstm: return 2 * outputSize
-        case .rnn, .gru: return outputSize
-        }
-    }
+    /// for an LSTM (the kind's `stateVectors` vectors).
+    var stateSize: Int { kind.definition.stateVectors * outputSize }
 
     /// The same, as the state keeps it (each vector padded).
-    var paddedStateSize: Int {
-        switch kind {
-        case .dense: return 0
-        case .lstm: return 2 * paddedOutput
-        case .rnn, .gru: return paddedOutput
-        }
-    }
+    var paddedStateSize: Int { kind.definition.stateVectors * paddedOutput }
 
     /// Floats a training forward step records per position for the backward
-    /// pass: LSTM i, f, g, o, c; GRU r, z, n and W_hn h + b_hn; dense the
-    /// pre-activation values; RNN nothing (h is its output).
-    var recordSize: Int {
-        switch kind {
-        case .rnn: return 0
-        case .lstm: return 5 * paddedOutput
-        case .gru: return 4 * paddedOutput
-        case .dense: return paddedOutput
-        }
-    }
+    /// pass (the kind's `recordVectors` vectors of paddedOutput floats).
+    var recordSize: Int { kind.definition.recordVectors * paddedOutput }
 
     /// Lays out a layer at `offset` in the parameter buffer; returns the
     /// layer and the number of floats it occupies.

@@ -47,10 +47,10 @@ public final class Model: @unchecked Sendable {
     /// stream (each layer's h, and c): where it is kept (padded) and where
     /// get/set show it.
     func forEachStateVector(_ body: (Int, Int, Int) -> Void) {
-        for (index, layer) in layers.enumerated() where layer.kind.isRecurrent {
-            body(paddedStateOffsets[index], stateOffsets[index], layer.outputSize)
-            if layer.kind == .lstm {
-                body(paddedStateOffsets[index] + layer.paddedOutput, stateOffsets[index] + layer.outputSize, layer.outputSize)
+        for (index, layer) in layers.enumerated() {
+            for vector in 0..<layer.kind.definition.stateVectors {
+                body(paddedStateOffsets[index] + vector * layer.paddedOutput, stateOffsets[index] + vector * layer.outputSize,
+                     layer.outputSize)
             }
         }
     }

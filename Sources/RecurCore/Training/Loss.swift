@@ -76,3 +76,33 @@ enum LossFunction {
         }
     }
 }
+
+extension LossFunction {
+    /// The loss of a training step from its tape: the head's outputs (mse)
+    /// or logits (the others, its record) at each target position, and
+    /// dL/d(those) written as the head's output gradient on the tape.
+    /// Target position k is (stream k / steps, step k % steps) for
+    /// "sequence", (stream k, the last step) for "last".
+    static func evaluate(_ config: TrainerConfig, _ tape: Tape, _ targets: TrainingTargets) -> Double {
+        let model = tape.model, head = model.layers.count - 1, steps = tape.steps
+        let predictions = config.loss == .mse ? tape.output(head) : tape.record(head)
+        let outputGradient = tape.outputGradient(head)
+        tape.outputGradients[head].zero()
+        let everyStep = config.targets == .sequence
+        let values: TargetValues
+        switch targets {
+        case .values(let buffer): values = .values(buffer.baseAddress!)
+        case .labels(let buffer): values = .labels(buffer.baseAddress!)
+        }
+        return evaluate(config.loss, positions: config.targetPositions(batch: tape.batch, steps: steps), width: model.outputSize,
+                        targets: values,
+                        prediction: { k in
+                            let (b, t) = everyStep ? (k / steps, k % steps) : (k, steps - 1)
+                            return UnsafePointer(predictions.at(stream: b, step: t))
+                        },
+                        gradient: { k in
+                            let (b, t) = everyStep ? (k / steps, k % steps) : (k, steps - 1)
+                            return outputGradient.at(stream: b, step: t)
+                        })
+    }
+}

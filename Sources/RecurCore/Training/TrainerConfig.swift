@@ -17,6 +17,9 @@ public struct TrainerConfig: Sendable {
     public var frozenLayers: Set<Int> = []
     /// Carry each stream's final state into the next step (detached).
     public var stateful = false
+    /// Record |dL/dh_t| of every step for `hiddenGradientNorms` (a
+    /// diagnostic; off by default, so that it costs nothing).
+    public var recordHiddenGradientNorms = false
 
     public init() {}
 
@@ -59,8 +62,13 @@ public struct TrainerConfig: Sendable {
             case "stateful":
                 guard let flag = value.boolean else { throw .model("stateful: expected true or false, got \(value.summary)") }
                 config.stateful = flag
+            case "record_hidden_gradient_norms":
+                guard let flag = value.boolean else {
+                    throw .model("record_hidden_gradient_norms: expected true or false, got \(value.summary)")
+                }
+                config.recordHiddenGradientNorms = flag
             default:
-                throw .model("trainer config: unknown key \"\(key)\" (expected loss, targets, optimizer, clip_gradient_norm, freeze or stateful)")
+                throw .model("trainer config: unknown key \"\(key)\" (expected loss, targets, optimizer, clip_gradient_norm, freeze, stateful or record_hidden_gradient_norms)")
             }
         }
         // The classification losses read logits: the head must be a dense

@@ -128,7 +128,11 @@ class Trainer(Handle):
         return out
 
     def hidden_gradient_norms(self, layer, steps):
-        """For each of the last step's `steps` time steps, |dL/dh_t| over the batch for recurrent layer `layer`."""
+        """For each of the last step's `steps` time steps, |dL/dh_t| over the batch for recurrent layer `layer`.
+
+        A diagnostic the trainer records only when its config says
+        "record_hidden_gradient_norms": True (InvalidArgumentError otherwise).
+        """
         out = np.empty(int(steps), dtype=np.float32)
         check(lib.recur_trainer_hidden_gradient_norms(self._handle(), int(layer), _arrays.float_pointer(out), out.size))
         return out

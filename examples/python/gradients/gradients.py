@@ -81,7 +81,8 @@ def train(recur, name, layer, init, learning_rate, args):
     }
     model = recur.Model.from_dict(document)
     config = {"loss": "mse", "targets": "last", "clip_gradient_norm": 1.0,
-              "optimizer": {"type": "adam", "learning_rate": learning_rate}}
+              "optimizer": {"type": "adam", "learning_rate": learning_rate},
+              "record_hidden_gradient_norms": True}   # the diagnostic below costs nothing unless asked for
     rng = np.random.default_rng(args.seed)          # the same batches for every model
     losses, reaching_start = [], []
     started = time.perf_counter()

@@ -1,0 +1,144 @@
+// The one loop over a model's layers, shared by inference (State) and
+// training (Trainer). What differs between the two is only where each layer
+// reads and writes: a buffer plan (an inference chunk, or a training tape)
+// says that, and the layer's kind (Layers/) does the work.
+
+/// Where a forward pass over the stack reads and writes, layer by layer.
+protocol ForwardBufferPlan {
+    /// The buffers of layer `index` for a pass over `steps` steps of
+    /// `streams`; `input` is the model's input (stream b, step t at
+    /// input + b·inputStreamStride + t·inputSize).
+    func forwardPass(layer index: Int, input: UnsafePointer<Float>, inputStreamStride: Int,
+                     streams: Range<Int>, steps: Int) -> ForwardPass
+}
+
+enum StackRunner {
+    /// Runs every layer, lowest first, over `steps` steps of `streams`.
+    @inline(__always)
+    static func forward<Plan: ForwardBufferPlan>(_ model: Model, plan: Plan, input: UnsafePointer<Float>,
+                                                 inputStreamStride: Int, streams: Range<Int>, steps: Int) {
+        guard !streams.isEmpty else { return }
+        for (index, layer) in model.layers.enumerated() {
+            let pass = plan.forwardPass(layer: index, input: input, inputStreamStride: inputStreamStride,
+                                        streams: streams, steps: steps)
+            layer.kind.definition.forward(layer, pass)
+        }
+    }
+}
+
+/// Rows of floats `stride` apart: row i starts at base + i·stride.
+struct Rows {
+    let base: UnsafeMutablePointer<Float>
+    let stride: Int
+
+    @inline(__always) subscript(row: Int) -> UnsafeMutablePointer<Float> { base + row * stride }
+}
+
+/// Per-stream sequences: stream b's values at step t start at
+/// base + b·streamStride + t·stepStride.
+struct Sequences {
+    let base: UnsafeMutablePointer<Float>
+    let streamStride: Int
+    let stepStride: Int
+
+    @inline(__always) func at(stream: Int, step: Int) -> UnsafeMutablePointer<Float> {
+        base + stream * streamStride + step * stepStride
+    }
+    /// Step t of every stream, as rows one stream apart.
+    @inline(__always) func step(_ t: Int) -> Rows { Rows(base: base + t * stepStride, stride: streamStride) }
+    /// Stream b's steps, as rows one step apart.
+    @inline(__always) func stream(_ b: Int) -> Rows { Rows(base: base + b * streamStride, stride: stepStride) }
+}
+
+/// Everything one layer's forward pass over a chunk of steps reads and
+/// writes, for the streams `streams`. Pointers are at stream 0, step 0.
+struct ForwardPass {
+    let kernels: KernelSet
+    let model: Model
+    /// Read the weights from the model's fp16 copy (inference with fp16 storage).
+    let halfWeights: Bool
+    let streams: Range<Int>
+    let steps: Int
+    /// The layer's input (the model's input, or the layer below's output).
+    let input: Sequences
+    /// Its output at every step: h_t, or a dense layer's y_t.
+    let output: Sequences
+    /// Training only: what the backward pass needs of every step (the
+    /// kind's record), and one step before `output` and `record` the
+    /// initial state is kept (`keepsInitialState`).
+    let record: Sequences?
+    let keepsInitialState: Bool
+    /// Room for W_ih x of every (stream, step) (step stride: the layer's width).
+    let inputProjections: Sequences
+    /// Room for W_hh h of every stream.
+    let stateProjections: Rows
+    /// The layer's state (h, then c) of each stream.
+    let state: Rows
+
+    var first: Int { streams.lowerBound }
+    var count: Int { streams.count }
+
+    /// out[i] = W x[i] for `count` rows, with the weight block at `offset`
+    /// of the parameters, in the model's weight storage for inference.
+    @inline(__always)
+    func project(_ count: Int, depth: Int, width: Int, weightOffset offset: Int,
+                 input x: UnsafePointer<Float>, inputStride: Int, output out: UnsafeMutablePointer<Float>, outputStride: Int) {
+        if halfWeights, let half = model.halfParameters {
+            kernels.projectHalf(count, depth, width, UnsafePointer(half.base) + offset, x, inputStride, out, outputStride)
+        } else {
+            kernels.project(count, depth, width, UnsafePointer(model.parameters.base) + offset, x, inputStride, out, outputStride)
+        }
+    }
+
+    /// W_ih x (W x for dense) of every (stream, step) into `out`: step by
+    /// step across the streams when there are at least as many streams as
+    /// steps (the batched product shares each weight load among streams),
+    /// else stream by stream across the steps. Each output is the same one
+    /// FMA chain either way.
+    func projectInputs(_ layer: Layer, into out: Sequences) {
+        if count >= steps {
+            for t in 0..<steps {
+                project(count, depth: layer.inputSize, width: layer.width, weightOffset: layer.inputWeightOffset,
+                        input: input.at(stream: first, step: t), inputStride: input.streamStride,
+                        output: out.at(stream: first, step: t), outputStride: out.streamStride)
+            }
+        } else {
+            for stream in streams {
+                project(steps, depth: layer.inputSize, width: layer.width, weightOffset: layer.inputWeightOffset,
+                        input: input.at(stream: stream, step: 0), inputStride: input.stepStride,
+                        output: out.at(stream: stream, step: 0), outputStride: out.stepStride)
+            }
+        }
+    }
+
+    /// W_hh h of every stream, into `stateProjections`.
+    @inline(__always)
+    func projectState(_ layer: Layer) {
+        project(count, depth: layer.outputSize, width: layer.width, weightOffset: layer.recurrentWeightOffset,
+                input: state[first], inputStride: state.stride,
+                output: stateProjections[first], outputStride: stateProjections.stride)
+    }
+
+    /// The layer's biases (nil when absent).
+    var parameters: UnsafePointer<Float> { UnsafePointer(model.parameters.base) }
+    func inputBias(_ layer: Layer) -> UnsafePointer<Float>? { layer.inputBiasOffset.map { parameters + $0 } }
+    func recurrentBias(_ layer: Layer) -> UnsafePointer<Float>? { layer.recurrentBiasOffset.map { parameters + $0 } }
+
+    /// The common shape of a recurrent layer's pass: the input projections
+    /// of the whole chunk, then step by step the state projection and the
+    /// cell (`cell(t)`). In training, first the initial h is kept one step
+    /// before the outputs (the backward pass reads h_t-1 there).
+    @inline(__always)
+    func runRecurrent(_ layer: Layer, cell: (_ t: Int) -> Void) {
+        projectInputs(layer, into: inputProjections)
+        if keepsInitialState {
+            for stream in streams {
+                (output.at(stream: stream, step: 0) - output.stepStride).update(from: state[stream], count: layer.paddedOutput)
+            }
+        }
+        for t in 0..<steps {
+            projectState(layer)
+            cell(t)
+        }
+    }
+}

@@ -1,0 +1,240 @@
+// Backpropagation through the stack and through time: from dL/d(output of
+// the last layer), layer by layer from the head down to the lowest layer
+// that trains, each layer's kind (Layers/) computing its gate gradients step
+// by step from the last; then each layer's weight gradients and, for the
+// layer below, the gradient of its input.
+
+/// What one layer's backward pass reads and writes, for the streams
+/// `streams`. Sequences are at stream 0, step 0 (the tape's slot 1).
+struct BackwardPass {
+    let kernels: KernelSet
+    let streams: Range<Int>
+    let steps: Int
+    /// dL/d(this layer's output) at every step, from the layer above or the loss.
+    let outputGradient: Sequences
+    /// The forward pass's outputs (h_t); one step before step 0, the initial h.
+    let output: Sequences
+    /// The forward pass's records; one step before step 0, an LSTM's initial c.
+    let record: Sequences
+    /// Gate gradients written for every step: the input side, and the
+    /// state side (the same buffer unless the kind has state-side gradients).
+    let inputSideGradients: Sequences
+    let stateSideGradients: Sequences
+    /// dL/dh and dL/dc flowing back in time, and room for W_hh^T's part.
+    let carryH: Rows
+    let carryC: Rows
+    let carryTemporary: Rows
+    /// W_hh^T in the panel layout (recurrent layers).
+    let recurrentTransposed: UnsafePointer<Float>
+    /// Diagnostics, when asked for: |dL/dh_t|^2 of each (stream, step), [batch][steps].
+    let hiddenGradientSquares: UnsafeMutablePointer<Float>?
+    /// Whether a dense layer's gradient goes through its activation (false
+    /// for the head when the loss is computed on its logits).
+    let throughActivation: Bool
+
+    var first: Int { streams.lowerBound }
+    var count: Int { streams.count }
+
+    /// The common shape of a recurrent layer's backward pass: from the last
+    /// step to the first, `cell(t)` turns dL/dh_t (output gradient + carry)
+    /// into gate gradients, then W_hh^T carries the state side back to
+    /// dL/dh_t-1 (added to a direct part the cell left, for a GRU).
+    @inline(__always)
+    func runRecurrentBackward(_ layer: Layer, cell: (_ t: Int) -> Void) {
+        let carryStride = carryH.stride
+        carryH[first].update(repeating: 0, count: count * carryStride)
+        carryC[first].update(repeating: 0, count: count * carryStride)
+        let direct = layer.kind.definition.carriesDirectGradient
+        for t in stride(from: steps - 1, through: 0, by: -1) {
+            if let squares = hiddenGradientSquares { recordHiddenGradient(layer, t, into: squares) }
+            cell(t)
+            // dL/dh_t-1 from the state side, as a forward product over the
+            // transposed weights (the fast, batched kernel).
+            let gh = stateSideGradients.at(stream: first, step: t)
+            if direct {
+                let temporary = carryTemporary[first]
+                kernels.project(count, layer.width, layer.paddedOutput, recurrentTransposed, gh, stateSideGradients.streamStride,
+                                temporary, carryStride)
+                let carry = carryH[first]
+                for s in 0..<count {
+                    for j in 0..<layer.paddedOutput { carry[s * carryStride + j] += temporary[s * carryStride + j] }
+                }
+            } else {
+                kernels.project(count, layer.width, layer.paddedOutput, recurrentTransposed, gh, stateSideGradients.streamStride,
+                                carryH[first], carryStride)
+            }
+        }
+    }
+
+    /// |dL/dh_t|^2 of each stream at step t (before the cell consumes it).
+    private func recordHiddenGradient(_ layer: Layer, _ t: Int, into squares: UnsafeMutablePointer<Float>) {
+        for s in 0..<count {
+            let dOut = outputGradient.at(stream: first + s, step: t), carry = carryH[first + s]
+            var sum: Float = 0
+            for j in 0..<layer.outputSize {
+                let g = dOut[j] + carry[j]
+                sum += g * g
+            }
+            squares[(first + s) * steps + t] = sum
+        }
+    }
+}
+
+/// The backward pass of a trainer: its transposed weight copies and the
+/// loop over the layers.
+final class Backprop {
+    let model: Model
+    let kernels: KernelSet
+    /// The lowest layer that trains (nil: every layer is frozen); below it
+    /// no gradient is needed.
+    let lowest: Int?
+    let frozenLayers: Set<Int>
+    /// Transposed copies of the weights the backward pass multiplies by
+    /// (W_ih and W_hh with inputs and outputs swapped, in the panel layout),
+    /// refreshed from the weights at each step.
+    private let transposed: FloatBuffer
+    private let transposedOffsets: [(input: Int, recurrent: Int)]
+
+    init(model: Model, kernels: KernelSet, frozenLayers: Set<Int>) throws(RecurError) {
+        self.model = model
+        self.kernels = kernels
+        self.frozenLayers = frozenLayers
+        lowest = model.layers.indices.first { !frozenLayers.contains($0) }
+        var offsets: [(input: Int, recurrent: Int)] = []
+        var total = 0
+        for layer in model.layers {
+            let input = total
+            total += layer.width * padded(layer.inputSize)
+            let recurrent = total
+            if layer.kind.isRecurrent { total += layer.width * layer.paddedOutput }
+            offsets.append((input, recurrent))
+        }
+        transposed = try FloatBuffer(count: total)
+        transposedOffsets = offsets
+    }
+
+    /// dL/d(parameters) into `gradients` (zeroed first) from the output
+    /// gradient of the last layer on the tape. Streams are split over the
+    /// pool for the passes through time, output columns for the weight
+    /// gradients: each gradient element is summed over the streams in order
+    /// by one thread, so the bits do not depend on the thread count.
+    func run(_ x: UnsafePointer<Float>, _ tape: Tape, throughHeadActivation: Bool, pool: WorkerPool?,
+             diagnostics: HiddenGradientNorms?, into gradients: FloatBuffer) {
+        gradients.zero()
+        guard let lowest else { return }
+        refreshTransposed(from: lowest)
+        let batch = tape.batch
+        for index in stride(from: model.layers.count - 1, through: lowest, by: -1) {
+            let trains = !frozenLayers.contains(index)
+            let head = index == model.layers.count - 1
+            let squares = diagnostics?.squares(layer: index, batch: batch, steps: tape.steps)
+            if let pool {
+                let parts = pool.count
+                pool.run { part in
+                    self.throughTime(index, tape, streams: WorkerPool.split(batch, parts, part),
+                                     throughActivation: !head || throughHeadActivation, squares: squares)
+                }
+                if trains { pool.run { part in self.accumulateGradients(index, x, tape, into: gradients, part: part, of: parts) } }
+            } else {
+                throughTime(index, tape, streams: 0..<batch, throughActivation: !head || throughHeadActivation, squares: squares)
+                if trains { accumulateGradients(index, x, tape, into: gradients, part: 0, of: 1) }
+            }
+        }
+    }
+
+    /// Layer `index`'s gate gradients (into the tape) and, above the lowest
+    /// trainable layer, the gradient of its input, for some streams.
+    private func throughTime(_ index: Int, _ tape: Tape, streams: Range<Int>, throughActivation: Bool,
+                             squares: UnsafeMutablePointer<Float>?) {
+        guard !streams.isEmpty, let lowest else { return }
+        let layer = model.layers[index], carryStride = tape.widestOutput
+        let pass = BackwardPass(
+            kernels: kernels, streams: streams, steps: tape.steps,
+            outputGradient: tape.outputGradient(index), output: tape.output(index), record: tape.record(index),
+            inputSideGradients: tape.gateGradients(index, stateSide: false),
+            stateSideGradients: tape.gateGradients(index, stateSide: true),
+            carryH: Rows(base: tape.carryH.base, stride: carryStride), carryC: Rows(base: tape.carryC.base, stride: carryStride),
+            carryTemporary: Rows(base: tape.carryTemporary.base, stride: carryStride),
+            recurrentTransposed: UnsafePointer(transposed.base + transposedOffsets[index].recurrent),
+            hiddenGradientSquares: squares, throughActivation: throughActivation)
+        layer.kind.definition.backward(layer, pass)
+
+        // dL/d(input) = W_ih^T (input side), for the layer below.
+        if index > lowest {
+            let gates = pass.inputSideGradients, below = tape.outputGradient(index - 1)
+            let inputT = UnsafePointer(transposed.base + transposedOffsets[index].input)
+            for stream in streams {
+                kernels.project(tape.steps, layer.width, below.stepStride, inputT, gates.at(stream: stream, step: 0),
+                                gates.stepStride, below.at(stream: stream, step: 0), below.stepStride)
+            }
+        }
+    }
+
+    /// Layer `index`'s weight and bias gradients from the gate gradients on
+    /// the tape: output columns (whole panels) split `parts` ways, this call
+    /// doing part `part`. Each element is summed over the streams in order
+    /// (each stream's sum over steps, then added): the same chain of floats
+    /// however the columns are split.
+    private func accumulateGradients(_ index: Int, _ x: UnsafePointer<Float>, _ tape: Tape, into gradients: FloatBuffer,
+                                     part: Int, of parts: Int) {
+        let layer = model.layers[index]
+        let steps = tape.steps, width = layer.width
+        let panels = WorkerPool.split((width + panelWidth - 1) / panelWidth, parts, part)
+        let start = panels.lowerBound * panelWidth, end = min(panels.upperBound * panelWidth, width)
+        guard start < end else { return }
+        let columns = end - start
+        let g = gradients.base
+        let input = tape.layerInput(index, x), output = tape.output(index)
+        let inputSide = tape.gateGradients(index, stateSide: false), stateSide = tape.gateGradients(index, stateSide: true)
+        for stream in 0..<tape.batch {
+            kernels.accumulateWeightGradient(steps, layer.inputSize, columns, input.at(stream: stream, step: 0), input.stepStride,
+                                             inputSide.at(stream: stream, step: 0) + start, width,
+                                             g + layer.inputWeightOffset + start * layer.inputSize)
+            if layer.kind.isRecurrent {
+                // h_t-1 of step t: one step before the output of step t.
+                kernels.accumulateWeightGradient(steps, layer.outputSize, columns,
+                                                 output.at(stream: stream, step: 0) - output.stepStride, output.stepStride,
+                                                 stateSide.at(stream: stream, step: 0) + start, width,
+                                                 g + layer.recurrentWeightOffset + start * layer.outputSize)
+            }
+        }
+        for stream in 0..<tape.batch {
+            if let offset = layer.inputBiasOffset {
+                kernels.accumulateRows(steps, columns, inputSide.at(stream: stream, step: 0) + start, width, g + offset + start)
+            }
+            if let offset = layer.recurrentBiasOffset {
+                kernels.accumulateRows(steps, columns, stateSide.at(stream: stream, step: 0) + start, width, g + offset + start)
+            }
+        }
+    }
+
+    /// W^T of every weight block the backward pass needs: W_hh of the
+    /// recurrent layers from the lowest trainable one up, W_ih of the layers
+    /// above it (whose input gradient is needed).
+    private func refreshTransposed(from lowest: Int) {
+        let p = model.parameters.base, t = transposed.base
+        for index in lowest..<model.layers.count {
+            let layer = model.layers[index], width = layer.width
+            if index > lowest {
+                Backprop.transpose(p + layer.inputWeightOffset, depth: layer.inputSize, width: width,
+                                   into: t + transposedOffsets[index].input)
+            }
+            if layer.kind.isRecurrent {
+                Backprop.transpose(p + layer.recurrentWeightOffset, depth: layer.outputSize, width: width,
+                                   into: t + transposedOffsets[index].recurrent)
+            }
+        }
+    }
+
+    /// A [depth inputs -> width outputs] block in the panel layout, written
+    /// as the [width -> padded(depth)] block of its transpose.
+    static func transpose(_ w: UnsafePointer<Float>, depth: Int, width: Int, into target: UnsafeMutablePointer<Float>) {
+        let targetWidth = padded(depth)
+        for k in 0..<depth {
+            for r in 0..<width {
+                target[panelIndex(input: r, output: k, depth: width, width: targetWidth)] =
+                    w[panelIndex(input: k, output: r, depth: depth, width: width)]
+            }
+        }
+    }
+}

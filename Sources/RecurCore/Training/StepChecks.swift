@@ -1,0 +1,59 @@
+// The checks of a trainer step's arguments, all made before anything
+// changes, and the names a refused step gives.
+
+extension Trainer {
+    func validate(input: UnsafeBufferPointer<Float>, batch: Int, steps: Int,
+                          targets: TrainingTargets) throws(RecurError) {
+        guard batch >= 1 else { throw .invalidArgument("batch is \(batch): at least one sequence is needed") }
+        guard steps >= 1 else { throw .invalidArgument("steps is \(steps): at least one step is needed") }
+        let (positions, overflow) = batch.multipliedReportingOverflow(by: steps)
+        guard !overflow, positions <= ModelLimits.maximumParameters / max(1, model.inputSize, model.outputSize) else {
+            throw .shape("batch \(batch) x steps \(steps) is too large")
+        }
+        if config.stateful, hasCarriedState, carriedBatch != batch {
+            throw .shape("batch is \(batch), but this stateful trainer carries the state of \(carriedBatch) streams (reset its state to change the batch)")
+        }
+        guard input.count == positions * model.inputSize, let x = input.baseAddress else {
+            throw .shape("x has \(input.count) floats, batch \(batch) x steps \(steps) x input size \(model.inputSize) needs \(positions * model.inputSize)")
+        }
+        for i in 0..<input.count where !x[i].isFinite {
+            let size = model.inputSize
+            throw RecurError(.numeric, "x[\(i / (steps * size))][\(i / size % steps)][\(i % size)] is \(x[i]), not a finite number: nothing was updated")
+        }
+        let targetPositions = config.targetPositions(batch: batch, steps: steps)
+        let layout = config.targets == .sequence ? "[batch][steps]" : "[batch]"
+        switch targets {
+        case .values(let buffer):
+            let needed = targetPositions * model.outputSize
+            guard buffer.count == needed, let t = buffer.baseAddress else {
+                throw .shape("target has \(buffer.count) floats, \(layout)[output] = \(needed) needed for \"targets\": \"\(config.targets.rawValue)\"")
+            }
+            for i in 0..<needed where !t[i].isFinite {
+                throw RecurError(.numeric, "target[\(i)] is \(t[i]), not a finite number: nothing was updated")
+            }
+        case .labels(let buffer):
+            guard config.loss == .crossEntropy else {
+                throw .invalidArgument("labels need \"loss\": \"cross_entropy\", this trainer's loss is \(config.loss.rawValue)")
+            }
+            guard buffer.count == targetPositions, let labels = buffer.baseAddress else {
+                throw .shape("labels has \(buffer.count) entries, \(layout) = \(targetPositions) needed for \"targets\": \"\(config.targets.rawValue)\"")
+            }
+            for i in 0..<targetPositions where labels[i] < 0 || Int(labels[i]) >= model.outputSize {
+                throw .invalidArgument("labels[\(i)] is \(labels[i]), not a class of this model (0 to \(model.outputSize - 1))")
+            }
+        }
+    }
+
+    func firstNonFiniteGradient() -> String {
+        for (index, layer) in model.layers.enumerated() {
+            for slot in layer.tensors {
+                for row in 0..<slot.rows {
+                    for column in 0..<slot.columns where !gradients.base[slot.index(row: row, column: column)].isFinite {
+                        return "layers[\(index)].\(slot.name)"
+                    }
+                }
+            }
+        }
+        return "the model"
+    }
+}
