@@ -73,6 +73,27 @@ public final class State {
 
     // MARK: Running
 
+    /// Input and output floats of a call of `steps` steps; refuses 0 steps
+    /// and sizes no buffer could hold.
+    public func valueCounts(steps: Int) throws(RecurError) -> (input: Int, output: Int) {
+        guard steps >= 1 else { throw .invalidArgument("steps is \(steps): at least one step is needed") }
+        let (positions, o1) = batch.multipliedReportingOverflow(by: steps)
+        let (input, o2) = positions.multipliedReportingOverflow(by: model.inputSize)
+        let (output, o3) = positions.multipliedReportingOverflow(by: model.outputSize)
+        guard !o1, !o2, !o3, input <= Int.max / 8, output <= Int.max / 8 else {
+            throw .shape("batch \(batch) x steps \(steps) is too large")
+        }
+        return (input, output)
+    }
+
+    /// `run` over C arrays: `x` holds [batch][steps][inputSize] floats and
+    /// `y` has room for [batch][steps][outputSize]; the sizes are checked here.
+    public func run(x: UnsafePointer<Float>, steps: Int, y: UnsafeMutablePointer<Float>) throws(RecurError) {
+        let (needIn, needOut) = try valueCounts(steps: steps)
+        try run(input: UnsafeBufferPointer(start: x, count: needIn), steps: steps,
+                output: UnsafeMutableBufferPointer(start: y, count: needOut))
+    }
+
     /// One time step for every stream: `input` is [batch][inputSize],
     /// `output` is [batch][outputSize].
     public func step(input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>) throws(RecurError) {
@@ -84,12 +105,8 @@ public final class State {
     /// On any error the state is left unchanged.
     public func run(input: UnsafeBufferPointer<Float>, steps: Int,
                     output: UnsafeMutableBufferPointer<Float>) throws(RecurError) {
-        guard steps >= 1 else { throw .invalidArgument("steps is \(steps): at least one step is needed") }
+        let (needIn, needOut) = try valueCounts(steps: steps)
         let inputSize = model.inputSize, outputSize = model.outputSize
-        let (positions, o1) = batch.multipliedReportingOverflow(by: steps)
-        let (needIn, o2) = positions.multipliedReportingOverflow(by: inputSize)
-        let (needOut, o3) = positions.multipliedReportingOverflow(by: outputSize)
-        guard !o1, !o2, !o3 else { throw .shape("batch \(batch) x steps \(steps) is too large") }
         guard input.count == needIn else {
             throw .shape("input has \(input.count) floats, batch \(batch) x steps \(steps) x input size \(inputSize) needs \(needIn)")
         }

@@ -2,14 +2,44 @@
 // changes, and the names a refused step gives.
 
 extension Trainer {
-    func validate(input: UnsafeBufferPointer<Float>, batch: Int, steps: Int,
-                          targets: TrainingTargets) throws(RecurError) {
+    /// How many values a step of `batch` sequences of `steps` steps takes:
+    /// input floats, target floats, and labels (0 unless the loss is
+    /// cross_entropy). Refuses zero sizes and sizes no buffer could hold.
+    public func valueCounts(batch: Int, steps: Int) throws(RecurError) -> (input: Int, targets: Int, labels: Int) {
         guard batch >= 1 else { throw .invalidArgument("batch is \(batch): at least one sequence is needed") }
         guard steps >= 1 else { throw .invalidArgument("steps is \(steps): at least one step is needed") }
         let (positions, overflow) = batch.multipliedReportingOverflow(by: steps)
         guard !overflow, positions <= ModelLimits.maximumParameters / max(1, model.inputSize, model.outputSize) else {
             throw .shape("batch \(batch) x steps \(steps) is too large")
         }
+        let targetPositions = config.targetPositions(batch: batch, steps: steps)
+        return (positions * model.inputSize, targetPositions * model.outputSize,
+                config.loss == .crossEntropy ? targetPositions : 0)
+    }
+
+    /// One training step over C arrays: `x` holds [batch][steps][input]
+    /// floats and `targets` the step's targets (`valueCounts`); every size is
+    /// checked here.
+    @discardableResult
+    public func step(x: UnsafePointer<Float>, batch: Int, steps: Int, targets: UnsafePointer<Float>) throws(RecurError) -> Float {
+        let counts = try valueCounts(batch: batch, steps: steps)
+        return try step(input: UnsafeBufferPointer(start: x, count: counts.input), batch: batch, steps: steps,
+                        targets: .values(UnsafeBufferPointer(start: targets, count: counts.targets)))
+    }
+
+    /// The same with class labels ("loss": "cross_entropy").
+    @discardableResult
+    public func step(x: UnsafePointer<Float>, batch: Int, steps: Int, labels: UnsafePointer<Int32>) throws(RecurError) -> Float {
+        let counts = try valueCounts(batch: batch, steps: steps)
+        let positions = config.targetPositions(batch: batch, steps: steps)
+        return try step(input: UnsafeBufferPointer(start: x, count: counts.input), batch: batch, steps: steps,
+                        targets: .labels(UnsafeBufferPointer(start: labels, count: positions)))
+    }
+
+    func validate(input: UnsafeBufferPointer<Float>, batch: Int, steps: Int,
+                  targets: TrainingTargets) throws(RecurError) {
+        _ = try valueCounts(batch: batch, steps: steps)
+        let positions = batch * steps
         if config.stateful, hasCarriedState, carriedBatch != batch {
             throw .shape("batch is \(batch), but this stateful trainer carries the state of \(carriedBatch) streams (reset its state to change the batch)")
         }
