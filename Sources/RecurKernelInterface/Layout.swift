@@ -14,11 +14,11 @@
 @inlinable public var padding: Int { 16 }
 
 /// Weight blocks are stored in panels of this many outputs (see
-/// Sources/RecurKernels/Projection.swift)...
-@inlinable public var panelWidth: Int { 2 * padding }
+/// Sources/RecurKernels/Projection.swift).
+@inlinable public var panelWidth: Int { 32 }
 
-/// ...and a padded width that is an odd multiple of `padding` ends in a half
-/// panel of this many.
+/// A width that is an odd multiple of `padding` ends in a half panel: this
+/// many outputs (= `padding`).
 @inlinable public var halfPanelWidth: Int { panelWidth / 2 }
 
 /// A dense layer's activation (an RNN's, tanh or relu, is a Bool `relu`).

@@ -178,7 +178,7 @@ extension FastKernels {
     }
 
     /// e^(v - max) (padding lanes 0), summed as 16 lanes and a tree
-    /// (Block16), each times the sum's inverse: RecurCore's DenseCell.
+    /// (Block16), each times the sum's inverse: as ReferenceKernels.denseForward.
     private static func softmax(_ v: UnsafeMutablePointer<Float>, units: Int, width: Int) {
         var largest = -Float.infinity
         for k in 0..<units { largest = max(largest, v[k]) }
