@@ -3,6 +3,8 @@
 //
 //   CJSONC             json-c's header, nothing else (a system library)
 //   CRecurCPU          CPU feature detection (C: __builtin_cpu_supports)
+//   RecurKernelInterface  what core and kernels share: layout constants,
+//                      activation codes, strided views, the Kernels protocol
 //   RecurKernels<LVL>  the fast kernels, one source (Sources/RecurKernels,
 //                      symlinked) built for SSE2, AVX2+FMA and AVX-512
 //   RecurCore          the engine: plain Swift, no Foundation, no C types in its API
@@ -16,6 +18,7 @@ func kernels(_ level: String, defines: [String], march: String?) -> Target {
     if let march { flags += ["-Xcc", "-march=\(march)"] }
     return .target(
         name: "RecurKernels\(level)",
+        dependencies: ["RecurKernelInterface"],
         swiftSettings: defines.map { .define($0) } + [.unsafeFlags(flags)]
     )
 }
@@ -35,12 +38,13 @@ let package = Package(
             providers: [.apt(["libjson-c-dev"])]
         ),
         .target(name: "CRecurCPU"),
+        .target(name: "RecurKernelInterface"),
         kernels("SSE2", defines: [], march: nil),
         kernels("AVX2", defines: ["RECUR_AVX2", "RECUR_FMA"], march: "x86-64-v3"),
         kernels("AVX512", defines: ["RECUR_AVX512", "RECUR_FMA"], march: "x86-64-v4"),
         .target(
             name: "RecurCore",
-            dependencies: ["CJSONC", "CRecurCPU", "RecurKernelsSSE2", "RecurKernelsAVX2", "RecurKernelsAVX512"],
+            dependencies: ["CJSONC", "CRecurCPU", "RecurKernelInterface", "RecurKernelsSSE2", "RecurKernelsAVX2", "RecurKernelsAVX512"],
             linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libjson-c.a"])]
         ),
         .target(
@@ -67,7 +71,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RecurCoreTests",
-            dependencies: ["RecurCore"]
+            dependencies: ["RecurCore", "RecurKernelInterface"]
         ),
     ]
 )

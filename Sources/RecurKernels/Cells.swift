@@ -1,9 +1,8 @@
 // The element-wise part of each cell, forward and backward side by side,
-// for `count` streams at once. `ax` and `ah` are the input and recurrent
-// projections (W_ih x, W_hh h) of each stream, gate blocks `hidden` floats
-// apart (hidden is padded to a multiple of 16; padding lanes stay zero).
-// Biases may be absent (nil). The formulas and their order of operations
-// are those of the reference cells in RecurCore/Layers.
+// for `count` streams at once (the `Kernels` protocol documents the
+// arguments). The formulas and their order of operations are those of the
+// reference cells in RecurCore/Layers.
+import RecurKernelInterface
 
 extension FastKernels {
     @inline(__always)
@@ -17,15 +16,12 @@ extension FastKernels {
 
     // MARK: LSTM (gates i, f, g, o; state h then c, `hidden` floats each)
 
-    public static func lstmForward(count: Int, hidden: Int,
-                                   ax: UnsafePointer<Float>, axStride: Int, ah: UnsafePointer<Float>, ahStride: Int,
+    public static func lstmForward(count: Int, hidden: Int, inputProjection: ConstRows, stateProjection: ConstRows,
                                    biasIH: UnsafePointer<Float>?, biasHH: UnsafePointer<Float>?,
-                                   state: UnsafeMutablePointer<Float>, stateStride: Int,
-                                   output: UnsafeMutablePointer<Float>?, outputStride: Int,
-                                   record: UnsafeMutablePointer<Float>?, recordStride: Int) {
+                                   state: MutableRows, output: MutableRows?, record: MutableRows?) {
         for s in 0..<count {
-            let (a, b) = (ax + s * axStride, ah + s * ahStride)
-            let h = state + s * stateStride, c = h + hidden
+            let (a, b) = (inputProjection[s], stateProjection[s])
+            let h = state[s], c = h + hidden
             var j = 0
             while j < hidden {
                 let i = vsigmoid(gate(a, b, biasIH, biasHH, j))
@@ -36,9 +32,9 @@ extension FastKernels {
                 let hNew = o * vtanh(cNew)
                 store(cNew, c + j)
                 store(hNew, h + j)
-                if let output { store(hNew, output + s * outputStride + j) }
+                if let output { store(hNew, output[s] + j) }
                 if let record {
-                    let rec = record + s * recordStride + j
+                    let rec = record[s] + j
                     store(i, rec); store(f, rec + hidden); store(g, rec + 2 * hidden)
                     store(o, rec + 3 * hidden); store(cNew, rec + 4 * hidden)
                 }
@@ -47,25 +43,19 @@ extension FastKernels {
         }
     }
 
-    /// From dL/dh_t (`outputGradient` + `carryH`) and dL/dc_t (`carryC`):
-    /// the gate gradients (pre-activation, 4 blocks) and dL/dc_t-1 (into
-    /// carryC). The caller turns the gate gradients into dL/dh_t-1.
-    /// `record` is step t's record, `previousRecord` step t-1's (its c).
-    public static func lstmBackward(count: Int, hidden: Int,
-                                    outputGradient dOut: UnsafePointer<Float>, outputGradientStride: Int,
-                                    carryH: UnsafePointer<Float>, carryC: UnsafeMutablePointer<Float>, carryStride: Int,
-                                    record: UnsafePointer<Float>, previousRecord: UnsafePointer<Float>, recordStride: Int,
-                                    gateGradient dGates: UnsafeMutablePointer<Float>, gateGradientStride: Int) {
+    /// The caller turns the gate gradients into dL/dh_t-1.
+    public static func lstmBackward(count: Int, hidden: Int, outputGradient: ConstRows, carryH: ConstRows, carryC: MutableRows,
+                                    record: ConstRows, previousRecord: ConstRows, gateGradient: MutableRows) {
         for s in 0..<count {
-            let rec = record + s * recordStride, cPrevious = previousRecord + s * recordStride + 4 * hidden
-            let dg = dGates + s * gateGradientStride
+            let rec = record[s], cPrevious = previousRecord[s] + 4 * hidden
+            let dg = gateGradient[s]
             var j = 0
             while j < hidden {
-                let dh = load(dOut + s * outputGradientStride + j) + load(carryH + s * carryStride + j)
+                let dh = load(outputGradient[s] + j) + load(carryH[s] + j)
                 let i = load(rec + j), f = load(rec + hidden + j), g = load(rec + 2 * hidden + j)
                 let o = load(rec + 3 * hidden + j), c = load(rec + 4 * hidden + j)
                 let tanhC = vtanh(c)
-                let dc = carryC + s * carryStride + j
+                let dc = carryC[s] + j
                 let dcTotal = load(dc) + dh * o * (splat(1) - tanhC * tanhC)
                 store(dcTotal * g * i * (splat(1) - i), dg + j)
                 store(dcTotal * load(cPrevious + j) * f * (splat(1) - f), dg + hidden + j)
@@ -79,15 +69,12 @@ extension FastKernels {
 
     // MARK: GRU (gates r, z, n; state h)
 
-    public static func gruForward(count: Int, hidden: Int,
-                                  ax: UnsafePointer<Float>, axStride: Int, ah: UnsafePointer<Float>, ahStride: Int,
+    public static func gruForward(count: Int, hidden: Int, inputProjection: ConstRows, stateProjection: ConstRows,
                                   biasIH: UnsafePointer<Float>?, biasHH: UnsafePointer<Float>?,
-                                  state: UnsafeMutablePointer<Float>, stateStride: Int,
-                                  output: UnsafeMutablePointer<Float>?, outputStride: Int,
-                                  record: UnsafeMutablePointer<Float>?, recordStride: Int) {
+                                  state: MutableRows, output: MutableRows?, record: MutableRows?) {
         for s in 0..<count {
-            let (a, b) = (ax + s * axStride, ah + s * ahStride)
-            let h = state + s * stateStride
+            let (a, b) = (inputProjection[s], stateProjection[s])
+            let h = state[s]
             var j = 0
             while j < hidden {
                 let r = vsigmoid(gate(a, b, biasIH, biasHH, j))
@@ -98,9 +85,9 @@ extension FastKernels {
                 let n = vtanh(fromInputN + r * fromStateN)
                 let hNew = (splat(1) - z) * n + z * load(h + j)
                 store(hNew, h + j)
-                if let output { store(hNew, output + s * outputStride + j) }
+                if let output { store(hNew, output[s] + j) }
                 if let record {
-                    let rec = record + s * recordStride + j
+                    let rec = record[s] + j
                     store(r, rec); store(z, rec + hidden); store(n, rec + 2 * hidden); store(fromStateN, rec + 3 * hidden)
                 }
                 j += lanes
@@ -108,23 +95,16 @@ extension FastKernels {
         }
     }
 
-    /// Gate gradients of the input side (r, z, n) and of the state side
-    /// (r, z, r * n), and the direct part z * dh of dL/dh_t-1, written to
-    /// `carryH` (the caller adds W_hh's part).
-    public static func gruBackward(count: Int, hidden: Int,
-                                   outputGradient dOut: UnsafePointer<Float>, outputGradientStride: Int,
-                                   carryH: UnsafeMutablePointer<Float>, carryStride: Int,
-                                   record: UnsafePointer<Float>, recordStride: Int,
-                                   previousH: UnsafePointer<Float>, previousHStride: Int,
-                                   inputSide: UnsafeMutablePointer<Float>, stateSide: UnsafeMutablePointer<Float>,
-                                   gateGradientStride: Int) {
+    /// The caller adds W_hh's part to the direct part left in `carryH`.
+    public static func gruBackward(count: Int, hidden: Int, outputGradient: ConstRows, carryH: MutableRows,
+                                   record: ConstRows, previousH: ConstRows, inputSide: MutableRows, stateSide: MutableRows) {
         for s in 0..<count {
-            let rec = record + s * recordStride, hPrevious = previousH + s * previousHStride
-            let (gx, gh) = (inputSide + s * gateGradientStride, stateSide + s * gateGradientStride)
-            let carry = carryH + s * carryStride
+            let rec = record[s], hPrevious = previousH[s]
+            let (gx, gh) = (inputSide[s], stateSide[s])
+            let carry = carryH[s]
             var j = 0
             while j < hidden {
-                let dh = load(dOut + s * outputGradientStride + j) + load(carry + j)
+                let dh = load(outputGradient[s] + j) + load(carry + j)
                 let r = load(rec + j), z = load(rec + hidden + j), n = load(rec + 2 * hidden + j), fromStateN = load(rec + 3 * hidden + j)
                 let dn = dh * (splat(1) - z) * (splat(1) - n * n)
                 let dz = dh * (load(hPrevious + j) - n) * z * (splat(1) - z)
@@ -139,39 +119,32 @@ extension FastKernels {
 
     // MARK: Elman RNN (state h)
 
-    public static func rnnForward(count: Int, hidden: Int, relu: Bool,
-                                  ax: UnsafePointer<Float>, axStride: Int, ah: UnsafePointer<Float>, ahStride: Int,
+    public static func rnnForward(count: Int, hidden: Int, relu: Bool, inputProjection: ConstRows, stateProjection: ConstRows,
                                   biasIH: UnsafePointer<Float>?, biasHH: UnsafePointer<Float>?,
-                                  state: UnsafeMutablePointer<Float>, stateStride: Int,
-                                  output: UnsafeMutablePointer<Float>?, outputStride: Int) {
+                                  state: MutableRows, output: MutableRows?) {
         for s in 0..<count {
-            let (a, b) = (ax + s * axStride, ah + s * ahStride)
-            let h = state + s * stateStride
+            let (a, b) = (inputProjection[s], stateProjection[s])
+            let h = state[s]
             var j = 0
             while j < hidden {
                 let pre = gate(a, b, biasIH, biasHH, j)
                 let hNew = relu ? pre.replacing(with: 0, where: pre .< 0) : vtanh(pre)
                 store(hNew, h + j)
-                if let output { store(hNew, output + s * outputStride + j) }
+                if let output { store(hNew, output[s] + j) }
                 j += lanes
             }
         }
     }
 
-    /// Pre-activation gradient from dL/dh_t (`outputGradient` + `carryH`)
-    /// and h_t.
-    public static func rnnBackward(count: Int, hidden: Int, relu: Bool,
-                                   outputGradient dOut: UnsafePointer<Float>, outputGradientStride: Int,
-                                   carryH: UnsafePointer<Float>, carryStride: Int,
-                                   output h: UnsafePointer<Float>, outputStride: Int,
-                                   gateGradient dGates: UnsafeMutablePointer<Float>, gateGradientStride: Int) {
+    public static func rnnBackward(count: Int, hidden: Int, relu: Bool, outputGradient: ConstRows, carryH: ConstRows,
+                                   output: ConstRows, gateGradient: MutableRows) {
         for s in 0..<count {
             var j = 0
             while j < hidden {
-                let dh = load(dOut + s * outputGradientStride + j) + load(carryH + s * carryStride + j)
-                let y = load(h + s * outputStride + j)
+                let dh = load(outputGradient[s] + j) + load(carryH[s] + j)
+                let y = load(output[s] + j)
                 let slope = relu ? Vec(repeating: 1).replacing(with: 0, where: y .<= 0) : splat(1) - y * y
-                store(dh * slope, dGates + s * gateGradientStride + j)
+                store(dh * slope, gateGradient[s] + j)
                 j += lanes
             }
         }
@@ -179,35 +152,33 @@ extension FastKernels {
 
     // MARK: Dense activations
 
-    /// Activation codes shared with RecurCore: linear, relu, tanh, sigmoid, softmax.
-    public static func denseForward(count: Int, units: Int, width: Int, activation: Int,
-                                    values z: UnsafeMutablePointer<Float>, stride: Int, bias: UnsafePointer<Float>?,
-                                    record: UnsafeMutablePointer<Float>?, recordStride: Int) {
+    public static func denseForward(count: Int, units: Int, width: Int, activation: ActivationCode,
+                                    values: MutableRows, bias: UnsafePointer<Float>?, record: MutableRows?) {
         for s in 0..<count {
-            let v = z + s * stride
+            let v = values[s]
             var j = 0
             while j < width {
                 var x = load(v + j)
                 if let bias { x += load(bias + j) }
-                if let record { store(x, record + s * recordStride + j) }
+                if let record { store(x, record[s] + j) }
                 switch activation {
-                case 1: x = x.replacing(with: 0, where: x .< 0)
-                case 2: x = vtanh(x)
-                case 3: x = vsigmoid(x)
-                default: break
+                case .relu: x = x.replacing(with: 0, where: x .< 0)
+                case .tanh: x = vtanh(x)
+                case .sigmoid: x = vsigmoid(x)
+                case .linear, .softmax: break
                 }
                 store(x, v + j)
                 j += lanes
             }
-            if activation == 4 { softmax(v, units: units, width: width) }
+            if activation == .softmax { softmax(v, units: units, width: width) }
             // Padding lanes stay zero (softmax and the next layer rely on it).
             for k in units..<width { v[k] = 0 }
-            if let record { for k in units..<width { record[s * recordStride + k] = 0 } }
+            if let record { for k in units..<width { record[s][k] = 0 } }
         }
     }
 
     /// e^(v - max) (padding lanes 0), summed as 16 lanes and a tree
-    /// (Block16), each times the sum's inverse: RecurCore's DenseCell.
+    /// (Block16), each times the sum's inverse: as ReferenceKernels.denseForward.
     private static func softmax(_ v: UnsafeMutablePointer<Float>, units: Int, width: Int) {
         var largest = -Float.infinity
         for k in 0..<units { largest = max(largest, v[k]) }
@@ -229,17 +200,13 @@ extension FastKernels {
         }
     }
 
-    /// dL/dz from dL/dy and y (with `throughActivation` false, dL/dz = dL/dy:
-    /// a loss on logits).
-    public static func denseBackward(count: Int, width: Int, activation: Int, throughActivation: Bool,
-                                     outputGradient dy: UnsafePointer<Float>, outputGradientStride: Int,
-                                     output y: UnsafePointer<Float>, outputStride: Int,
-                                     gradient dz: UnsafeMutablePointer<Float>, gradientStride: Int) {
-        let kind = throughActivation ? activation : 0
+    public static func denseBackward(count: Int, width: Int, activation: ActivationCode, throughActivation: Bool,
+                                     outputGradient: ConstRows, output: ConstRows, gradient: MutableRows) {
+        let kind = throughActivation ? activation : .linear
         for s in 0..<count {
-            let (g, out, d) = (dy + s * outputGradientStride, y + s * outputStride, dz + s * gradientStride)
+            let (g, out, d) = (outputGradient[s], output[s], gradient[s])
             var dot = Float(0)
-            if kind == 4 {
+            if kind == .softmax {
                 var acc = Block16()
                 var j = 0
                 while j < width { acc.addProducts(g + j, out + j); j += 16 }
@@ -250,11 +217,11 @@ extension FastKernels {
                 let dv = load(g + j), yv = load(out + j)
                 let result: Vec
                 switch kind {
-                case 1: result = dv.replacing(with: 0, where: yv .<= 0)
-                case 2: result = dv * (splat(1) - yv * yv)
-                case 3: result = dv * yv * (splat(1) - yv)
-                case 4: result = yv * (dv - splat(dot))
-                default: result = dv
+                case .relu: result = dv.replacing(with: 0, where: yv .<= 0)
+                case .tanh: result = dv * (splat(1) - yv * yv)
+                case .sigmoid: result = dv * yv * (splat(1) - yv)
+                case .softmax: result = yv * (dv - splat(dot))
+                case .linear: result = dv
                 }
                 store(result, d + j)
                 j += lanes

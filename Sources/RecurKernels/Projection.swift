@@ -6,6 +6,8 @@
 // run of 32 floats per k (a last panel of 16 when width is an odd multiple
 // of 16). A product then streams through memory in order, and computes 32
 // outputs lane-parallel, each output keeping its own sum, in input order.
+// (32 and 16 are `panelWidth` and `halfPanelWidth` of RecurKernelInterface.)
+import RecurKernelInterface
 
 #if RECUR_AVX512
 /// Streams that share each weight load in the batched product.
@@ -21,24 +23,20 @@ private func panelBase<E>(_ w: UnsafePointer<E>, _ panel: Int, _ depth: Int) -> 
     w + panel * panelWidth * depth
 }
 
-public enum FastKernels {
-    /// out[i][r] = sum over k < depth of x[i][k] * W[k][r], for i < count and
-    /// r < width. Sum in order of k, one FMA per k, from zero: the same for
-    /// every i however the work is tiled.
+/// The kernels of this level (`Kernels` documents each).
+public enum FastKernels: Kernels {
+    /// The same for every i however the work is tiled.
     public static func project(count: Int, depth: Int, width: Int, weights w: UnsafePointer<Float>,
-                               input x: UnsafePointer<Float>, inputStride: Int,
-                               output out: UnsafeMutablePointer<Float>, outputStride: Int) {
-        projectPanels(count: count, depth: depth, width: width, weights: w, input: x, inputStride: inputStride,
-                      output: out, outputStride: outputStride)
+                               input: ConstRows, output: MutableRows) {
+        projectPanels(count: count, depth: depth, width: width, weights: w, input: input.base, inputStride: input.stride,
+                      output: output.base, outputStride: output.stride)
     }
 
-    /// `project` with fp16 weights (their bit patterns, same layout):
-    /// widened to float32 on load, float32 arithmetic.
+    /// fp16 weights widened on load, float32 arithmetic.
     public static func projectHalf(count: Int, depth: Int, width: Int, weights w: UnsafePointer<UInt16>,
-                                   input x: UnsafePointer<Float>, inputStride: Int,
-                                   output out: UnsafeMutablePointer<Float>, outputStride: Int) {
-        projectPanels(count: count, depth: depth, width: width, weights: w, input: x, inputStride: inputStride,
-                      output: out, outputStride: outputStride)
+                                   input: ConstRows, output: MutableRows) {
+        projectPanels(count: count, depth: depth, width: width, weights: w, input: input.base, inputStride: input.stride,
+                      output: output.base, outputStride: output.stride)
     }
 
     @inline(__always)
@@ -97,7 +95,7 @@ public enum FastKernels {
                     for s in 0..<streamTile {
                         let xs = x0 + s * inputStride
                         var a = HalfPanel()
-                        for k in 0..<depth { a.add(splat(xs[k]), times: base + k * 16) }
+                        for k in 0..<depth { a.add(splat(xs[k]), times: base + k * halfPanelWidth) }
                         a.store(o0 + s * outputStride)
                     }
                 }
@@ -111,7 +109,7 @@ public enum FastKernels {
                     a.store(o)
                 } else {
                     var a = HalfPanel()
-                    for k in 0..<depth { a.add(splat(xi[k]), times: base + k * 16) }
+                    for k in 0..<depth { a.add(splat(xi[k]), times: base + k * halfPanelWidth) }
                     a.store(o)
                 }
                 i += 1
@@ -145,7 +143,7 @@ public enum FastKernels {
         if half {
             let base = panelBase(w, panels, depth)
             var a = HalfPanel()
-            for k in 0..<depth { a.add(splat(xi[k]), times: base + k * 16) }
+            for k in 0..<depth { a.add(splat(xi[k]), times: base + k * halfPanelWidth) }
             a.store(o + panels * panelWidth)
         }
     }
@@ -154,9 +152,8 @@ public enum FastKernels {
     /// r < width (W in the panel layout): the weight gradient of `project`,
     /// summed over positions i in order, then added.
     public static func accumulateWeightGradient(count: Int, depth: Int, width: Int,
-                                                input x: UnsafePointer<Float>, inputStride: Int,
-                                                gradient d: UnsafePointer<Float>, gradientStride: Int,
-                                                into g: UnsafeMutablePointer<Float>) {
+                                                input: ConstRows, gradient: ConstRows, into g: UnsafeMutablePointer<Float>) {
+        let (x, inputStride, d, gradientStride) = (input.base, input.stride, gradient.base, gradient.stride)
         let panels = width / panelWidth, half = width % panelWidth != 0
         for p in 0..<panels {
             let base = g + p * panelWidth * depth, dp = d + p * panelWidth
@@ -187,14 +184,14 @@ public enum FastKernels {
             for k in 0..<depth {
                 var a = HalfPanel()
                 for i in 0..<count { a.add(splat(x[i * inputStride + k]), times: dp + i * gradientStride) }
-                a.store(base + k * 16, accumulate: true)
+                a.store(base + k * halfPanelWidth, accumulate: true)
             }
         }
     }
 
     /// g[r] += sum over i < count of d[i][r]: a bias gradient.
-    public static func accumulateRows(count: Int, width: Int, gradient d: UnsafePointer<Float>, gradientStride: Int,
-                                      into g: UnsafeMutablePointer<Float>) {
+    public static func accumulateRows(count: Int, width: Int, gradient: ConstRows, into g: UnsafeMutablePointer<Float>) {
+        let (d, gradientStride) = (gradient.base, gradient.stride)
         var r = 0
         while r < width {
             var a = Vec()

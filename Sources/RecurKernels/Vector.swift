@@ -11,6 +11,7 @@
 // AVX-512 levels give the bits of the reference kernels (RecurCore's
 // Reference.swift, Layers/*.swift and Approximations.swift), which define
 // them. SSE2 has no FMA: it multiplies and adds, and differs.
+import RecurKernelInterface
 
 #if RECUR_AVX512
 typealias Vec = SIMD16<Float>
@@ -46,11 +47,6 @@ extension UInt16: WeightElement {
 
 /// Floats per vector at this level.
 let lanes = Vec.scalarCount
-
-/// Weights are stored in panels of this many outputs (see Projection.swift);
-/// a panel's k-th row is one contiguous run of 32 floats (16 in a last,
-/// half panel). Must match RecurCore's `panelWidth`.
-let panelWidth = 32
 
 /// 32 floats as whole vectors of this level (LLVM's own 32-wide vectors
 /// compile to slow code here). `HalfPanel` is the same for 16 floats.

@@ -5,6 +5,7 @@
 // cases). Tests/determinism/hashes.txt holds the bits every machine must
 // reproduce (DeterminismHashTests).
 import Foundation
+import RecurKernelInterface
 import XCTest
 @testable import RecurCore
 
@@ -203,10 +204,13 @@ final class DeterminismTests: XCTestCase {
         }
         let width = 16 * ((inputs.count + 15) / 16)
         inputs += [Float](repeating: 0, count: width - inputs.count)
-        for activation in 1...3 {
+        for activation in [ActivationCode.relu, .tanh, .sigmoid] {
             func run(_ k: KernelSet) -> [UInt32] {
                 var values = inputs
-                values.withUnsafeMutableBufferPointer { k.denseForward(1, width, width, activation, $0.baseAddress!, width, nil, nil, 0) }
+                values.withUnsafeMutableBufferPointer {
+                    k.level.denseForward(count: 1, units: width, width: width, activation: activation,
+                                         values: MutableRows(base: $0.baseAddress!, stride: width), bias: nil, record: nil)
+                }
                 return bits(values)
             }
             let expected = run(.reference)
@@ -226,8 +230,12 @@ final class DeterminismTests: XCTestCase {
                 var v = values, record = values, dz = values
                 v.withUnsafeMutableBufferPointer { v in record.withUnsafeMutableBufferPointer { r in dz.withUnsafeMutableBufferPointer { d in
                     dy.withUnsafeBufferPointer { g in
-                        k.denseForward(rows, units, width, 4, v.baseAddress!, width, nil, r.baseAddress!, width)
-                        k.denseBackward(rows, width, 4, true, g.baseAddress!, width, v.baseAddress!, width, d.baseAddress!, width)
+                        let values = MutableRows(base: v.baseAddress!, stride: width)
+                        k.level.denseForward(count: rows, units: units, width: width, activation: .softmax, values: values,
+                                             bias: nil, record: MutableRows(base: r.baseAddress!, stride: width))
+                        k.level.denseBackward(count: rows, width: width, activation: .softmax, throughActivation: true,
+                                              outputGradient: ConstRows(base: g.baseAddress!, stride: width),
+                                              output: values.readOnly, gradient: MutableRows(base: d.baseAddress!, stride: width))
                     }
                 } } }
                 return bits(v + record + dz)

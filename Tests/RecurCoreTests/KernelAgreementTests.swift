@@ -2,6 +2,7 @@
 // over random shapes (odd sizes, 1 to 300) and random values: bit for bit at
 // the levels with FMA (the promise of docs/c-api.md, "Determinism"), within
 // rounding at SSE2 (no FMA: outside the promise).
+import RecurKernelInterface
 import XCTest
 @testable import RecurCore
 
@@ -46,13 +47,16 @@ final class KernelAgreementTests: XCTestCase {
             for (count, depth, width) in shapes {
                 let weights = values(depth * width), x = values(count * (depth + 3)), d = values(count * (width + 16))
                 let halfWeights = weights.map { Float16($0).bitPattern }
-                func run(_ k: KernelSet) -> (out: [Float], grad: [Float], rows: [Float], half: [Float]) {
+                func run(_ set: KernelSet) -> (out: [Float], grad: [Float], rows: [Float], half: [Float]) {
+                    let k = set.level
                     var out = [Float](repeating: .nan, count: count * (width + 16))
                     var half = [Float](repeating: .nan, count: count * width)
                     halfWeights.withUnsafeBufferPointer { w in
                         x.withUnsafeBufferPointer { x in
                             half.withUnsafeMutableBufferPointer {
-                                k.projectHalf(count, depth, width, w.baseAddress!, x.baseAddress!, depth + 3, $0.baseAddress!, width)
+                                k.projectHalf(count: count, depth: depth, width: width, weights: w.baseAddress!,
+                                              input: ConstRows(base: x.baseAddress!, stride: depth + 3),
+                                              output: MutableRows(base: $0.baseAddress!, stride: width))
                             }
                         }
                     }
@@ -62,13 +66,20 @@ final class KernelAgreementTests: XCTestCase {
                         x.withUnsafeBufferPointer { x in
                             d.withUnsafeBufferPointer { d in
                                 out.withUnsafeMutableBufferPointer {
-                                    k.project(count, depth, width, w.baseAddress!, x.baseAddress!, depth + 3, $0.baseAddress!, width + 16)
+                                    k.project(count: count, depth: depth, width: width, weights: w.baseAddress!,
+                                              input: ConstRows(base: x.baseAddress!, stride: depth + 3),
+                                              output: MutableRows(base: $0.baseAddress!, stride: width + 16))
                                 }
                                 grad.withUnsafeMutableBufferPointer {
-                                    k.accumulateWeightGradient(count, depth, width, x.baseAddress!, depth + 3, d.baseAddress!, width + 16, $0.baseAddress!)
+                                    k.accumulateWeightGradient(count: count, depth: depth, width: width,
+                                                               input: ConstRows(base: x.baseAddress!, stride: depth + 3),
+                                                               gradient: ConstRows(base: d.baseAddress!, stride: width + 16),
+                                                               into: $0.baseAddress!)
                                 }
                                 rows.withUnsafeMutableBufferPointer {
-                                    k.accumulateRows(count, width, d.baseAddress!, width + 16, $0.baseAddress!)
+                                    k.accumulateRows(count: count, width: width,
+                                                     gradient: ConstRows(base: d.baseAddress!, stride: width + 16),
+                                                     into: $0.baseAddress!)
                                 }
                             }
                         }
@@ -96,7 +107,8 @@ final class KernelAgreementTests: XCTestCase {
                 let ax = values(count * width, scale: 4), ah = values(count * width, scale: 4)
                 let bih = values(width), bhh = values(width)
                 let state0 = values(count * 2 * hidden), dOut = values(count * hidden), carry0 = values(count * 2 * hidden)
-                func run(_ k: KernelSet) -> [[Float]] {
+                func run(_ set: KernelSet) -> [[Float]] {
+                    let k = set.level
                     var results: [[Float]] = []
                     // LSTM forward (state h, c; output; record) and backward.
                     var state = state0, out = [Float](repeating: 0, count: count * hidden)
@@ -110,36 +122,58 @@ final class KernelAgreementTests: XCTestCase {
                     ax.withUnsafeBufferPointer { ax in ah.withUnsafeBufferPointer { ah in
                     bih.withUnsafeBufferPointer { bih in bhh.withUnsafeBufferPointer { bhh in
                     dOut.withUnsafeBufferPointer { dOut in
-                        let (a, h, bi, bh, dy) = (ax.baseAddress!, ah.baseAddress!, bih.baseAddress!, bhh.baseAddress!, dOut.baseAddress!)
+                        let (bi, bh) = (bih.baseAddress!, bhh.baseAddress!)
+                        // Stream i's rows: gate inputs `width` apart, dL/dy `hidden` apart.
+                        let (a, h) = (ConstRows(base: ax.baseAddress!, stride: width), ConstRows(base: ah.baseAddress!, stride: width))
+                        let dy = ConstRows(base: dOut.baseAddress!, stride: hidden)
                         state.withUnsafeMutableBufferPointer { s in out.withUnsafeMutableBufferPointer { o in
                         record.withUnsafeMutableBufferPointer { r in
                             // Two steps, so the backward has a previous record.
-                            k.lstmForward(count, hidden, a, width, h, width, bi, bh, s.baseAddress!, 2 * hidden, o.baseAddress!, hidden,
-                                          r.baseAddress!, 10 * hidden)
-                            k.lstmForward(count, hidden, h, width, a, width, bi, nil, s.baseAddress!, 2 * hidden, o.baseAddress!, hidden,
-                                          r.baseAddress! + 5 * hidden, 10 * hidden)
+                            let state = MutableRows(base: s.baseAddress!, stride: 2 * hidden)
+                            let output = MutableRows(base: o.baseAddress!, stride: hidden)
+                            let (step0, step1) = (MutableRows(base: r.baseAddress!, stride: 10 * hidden),
+                                                  MutableRows(base: r.baseAddress! + 5 * hidden, stride: 10 * hidden))
+                            k.lstmForward(count: count, hidden: hidden, inputProjection: a, stateProjection: h, biasIH: bi, biasHH: bh,
+                                          state: state, output: output, record: step0)
+                            k.lstmForward(count: count, hidden: hidden, inputProjection: h, stateProjection: a, biasIH: bi, biasHH: nil,
+                                          state: state, output: output, record: step1)
                             carry.withUnsafeMutableBufferPointer { c in gates.withUnsafeMutableBufferPointer { g in
-                                k.lstmBackward(count, hidden, dy, hidden, c.baseAddress!, c.baseAddress! + hidden, 2 * hidden,
-                                               r.baseAddress! + 5 * hidden, r.baseAddress!, 10 * hidden, g.baseAddress!, width)
+                                k.lstmBackward(count: count, hidden: hidden, outputGradient: dy,
+                                               carryH: ConstRows(base: c.baseAddress!, stride: 2 * hidden),
+                                               carryC: MutableRows(base: c.baseAddress! + hidden, stride: 2 * hidden),
+                                               record: step1.readOnly, previousRecord: step0.readOnly,
+                                               gateGradient: MutableRows(base: g.baseAddress!, stride: width))
                             } }
                         } } }
                         gruState.withUnsafeMutableBufferPointer { s in gruRecord.withUnsafeMutableBufferPointer { r in
                             let prior = Array(s)
-                            k.gruForward(count, hidden, a, width, h, width, nil, bh, s.baseAddress!, hidden, nil, 0, r.baseAddress!, 4 * hidden)
+                            let record = MutableRows(base: r.baseAddress!, stride: 4 * hidden)
+                            k.gruForward(count: count, hidden: hidden, inputProjection: a, stateProjection: h, biasIH: nil, biasHH: bh,
+                                         state: MutableRows(base: s.baseAddress!, stride: hidden), output: nil, record: record)
                             prior.withUnsafeBufferPointer { p in gruCarry.withUnsafeMutableBufferPointer { c in
                             gx.withUnsafeMutableBufferPointer { gx in gh.withUnsafeMutableBufferPointer { gh in
-                                k.gruBackward(count, hidden, dy, hidden, c.baseAddress!, hidden, r.baseAddress!, 4 * hidden,
-                                              p.baseAddress!, hidden, gx.baseAddress!, gh.baseAddress!, width)
+                                k.gruBackward(count: count, hidden: hidden, outputGradient: dy,
+                                              carryH: MutableRows(base: c.baseAddress!, stride: hidden), record: record.readOnly,
+                                              previousH: ConstRows(base: p.baseAddress!, stride: hidden),
+                                              inputSide: MutableRows(base: gx.baseAddress!, stride: width),
+                                              stateSide: MutableRows(base: gh.baseAddress!, stride: width))
                             } } } }
                         } }
                         rnnState.withUnsafeMutableBufferPointer { s in rnnGates.withUnsafeMutableBufferPointer { g in
-                            k.rnnForward(count, hidden, false, a, width, h, width, bi, bh, s.baseAddress!, hidden, nil, 0)
-                            k.rnnBackward(count, hidden, false, dy, hidden, dy, hidden, s.baseAddress!, hidden, g.baseAddress!, width)
+                            let state = MutableRows(base: s.baseAddress!, stride: hidden)
+                            k.rnnForward(count: count, hidden: hidden, relu: false, inputProjection: a, stateProjection: h,
+                                         biasIH: bi, biasHH: bh, state: state, output: nil)
+                            k.rnnBackward(count: count, hidden: hidden, relu: false, outputGradient: dy, carryH: dy,
+                                          output: state.readOnly, gateGradient: MutableRows(base: g.baseAddress!, stride: width))
                         } }
                         dense.withUnsafeMutableBufferPointer { v in denseRecord.withUnsafeMutableBufferPointer { r in
                         denseGradient.withUnsafeMutableBufferPointer { g in
-                            k.denseForward(count, hidden - 5, hidden, 4, v.baseAddress!, hidden, bi, r.baseAddress!, hidden)
-                            k.denseBackward(count, hidden, 4, true, dy, hidden, v.baseAddress!, hidden, g.baseAddress!, hidden)
+                            let values = MutableRows(base: v.baseAddress!, stride: hidden)
+                            k.denseForward(count: count, units: hidden - 5, width: hidden, activation: .softmax, values: values,
+                                           bias: bi, record: MutableRows(base: r.baseAddress!, stride: hidden))
+                            k.denseBackward(count: count, width: hidden, activation: .softmax, throughActivation: true,
+                                            outputGradient: dy, output: values.readOnly,
+                                            gradient: MutableRows(base: g.baseAddress!, stride: hidden))
                         } } }
                     } } } } }
                     results = [state, out, record, carry, gates, gruState, gruRecord, gruCarry, gx, gh, rnnState, rnnGates,

@@ -1,3 +1,5 @@
+import RecurKernelInterface
+
 /// Inference state for `batch` independent streams over one model.
 ///
 /// A call runs layer by layer over a chunk of time steps: first the input
@@ -207,12 +209,12 @@ private struct ChunkPlan: ForwardBufferPlan {
             input = Sequences(base: state.outputs[index - 1].base, streamStride: chunk * below, stepStride: below)
         }
         return ForwardPass(
-            kernels: state.kernels, model: model, halfWeights: true, streams: streams, steps: steps,
+            kernels: state.kernels.level, model: model, halfWeights: true, streams: streams, steps: steps,
             input: input,
             output: Sequences(base: state.outputs[index].base, streamStride: chunk * layer.paddedOutput, stepStride: layer.paddedOutput),
             record: nil, keepsInitialState: false,
             inputProjections: Sequences(base: state.inputProjections.base, streamStride: chunk * state.widest, stepStride: layer.width),
-            stateProjections: Rows(base: state.stateProjections.base, stride: state.widest),
-            state: Rows(base: state.values.base + model.paddedStateOffsets[index], stride: model.paddedStateSize))
+            stateProjections: MutableRows(base: state.stateProjections.base, stride: state.widest),
+            state: MutableRows(base: state.values.base + model.paddedStateOffsets[index], stride: model.paddedStateSize))
     }
 }

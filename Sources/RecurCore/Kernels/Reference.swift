@@ -1,17 +1,18 @@
 // The reference kernels: plain loops, written to be obviously right, with
-// the same signatures and layouts as the fast kernels (FastKernels in
-// Sources/RecurKernels). They are the executable specification of the bits:
-// every output element is the same chain of float32 operations, in the same
-// order, as in the fast kernels (a sum over k from zero, one fused
+// the same interface and layouts as the fast kernels (`Kernels`; FastKernels
+// in Sources/RecurKernels). They are the executable specification of the
+// bits: every output element is the same chain of float32 operations, in the
+// same order, as in the fast kernels (a sum over k from zero, one fused
 // multiply-add per k; the approximations of Approximations.swift), so
 // RECUR_CPU=reference gives the same bits as the AVX2 and AVX-512 levels.
+// The cells' kernels are in their kinds' files (Layers/<Kind>.swift).
+import RecurKernelInterface
 
-enum ReferenceKernels {
-    /// out[i][r] = sum over k < depth of x[i][k] * W[k][r] (W in the panel
-    /// layout, see `panelIndex`).
+enum ReferenceKernels: Kernels {
+    /// W in the panel layout, see `panelIndex`.
     static func project(count: Int, depth: Int, width: Int, weights w: UnsafePointer<Float>,
-                        input x: UnsafePointer<Float>, inputStride: Int,
-                        output out: UnsafeMutablePointer<Float>, outputStride: Int) {
+                        input: ConstRows, output: MutableRows) {
+        let (x, inputStride, out, outputStride) = (input.base, input.stride, output.base, output.stride)
         for i in 0..<count {
             for r in 0..<width {
                 var sum: Float = 0
@@ -23,10 +24,9 @@ enum ReferenceKernels {
         }
     }
 
-    /// `project` with fp16 weights (bit patterns), widened to float32.
     static func projectHalf(count: Int, depth: Int, width: Int, weights w: UnsafePointer<UInt16>,
-                            input x: UnsafePointer<Float>, inputStride: Int,
-                            output out: UnsafeMutablePointer<Float>, outputStride: Int) {
+                            input: ConstRows, output: MutableRows) {
+        let (x, inputStride, out, outputStride) = (input.base, input.stride, output.base, output.stride)
         for i in 0..<count {
             for r in 0..<width {
                 var sum: Float = 0
@@ -39,11 +39,9 @@ enum ReferenceKernels {
         }
     }
 
-    /// W[k][r] += sum over i < count of x[i][k] * d[i][r].
     static func accumulateWeightGradient(count: Int, depth: Int, width: Int,
-                                         input x: UnsafePointer<Float>, inputStride: Int,
-                                         gradient d: UnsafePointer<Float>, gradientStride: Int,
-                                         into g: UnsafeMutablePointer<Float>) {
+                                         input: ConstRows, gradient: ConstRows, into g: UnsafeMutablePointer<Float>) {
+        let (x, inputStride, d, gradientStride) = (input.base, input.stride, gradient.base, gradient.stride)
         for k in 0..<depth {
             for r in 0..<width {
                 var sum: Float = 0
@@ -53,9 +51,8 @@ enum ReferenceKernels {
         }
     }
 
-    /// g[r] += sum over i < count of d[i][r].
-    static func accumulateRows(count: Int, width: Int, gradient d: UnsafePointer<Float>, gradientStride: Int,
-                               into g: UnsafeMutablePointer<Float>) {
+    static func accumulateRows(count: Int, width: Int, gradient: ConstRows, into g: UnsafeMutablePointer<Float>) {
+        let (d, gradientStride) = (gradient.base, gradient.stride)
         for r in 0..<width {
             var sum: Float = 0
             for i in 0..<count { sum += d[i * gradientStride + r] }

@@ -1,17 +1,13 @@
-/// Sizes are padded to this many floats (64 bytes), so that every vector the
-/// kernels load is whole and aligned.
-let padding = 16
+// `padding` and `panelWidth` come from RecurKernelInterface (the kernels
+// share them).
+import RecurKernelInterface
 
 @inline(__always)
 func padded(_ size: Int) -> Int { (size + padding - 1) / padding * padding }
 
-/// Weight blocks are stored in panels of this many outputs (see
-/// Sources/RecurKernels/Projection.swift; the kernels use the same number).
-let panelWidth = 32
-
 /// Where weight (input k, output r) of a [depth inputs, width outputs] block
-/// is, in the panel layout: panel r / 32 holds, input after input, runs of
-/// 32 outputs (16 in a last half panel).
+/// is, in the panel layout: panel r / panelWidth holds, input after input,
+/// runs of panelWidth outputs (halfPanelWidth in a last half panel).
 @inline(__always)
 func panelIndex(input k: Int, output r: Int, depth: Int, width: Int) -> Int {
     let panel = r / panelWidth

@@ -1,3 +1,5 @@
+import RecurKernelInterface
+
 /// The kinds of layer in format v1. Each kind is defined in one file of
 /// Layers/ (its facts, its forward and backward steps, and its reference
 /// cell); this enum is where a kind is registered.
@@ -48,17 +50,17 @@ protocol LayerDefinition {
 }
 
 /// Element-wise activations (`rnn` takes tanh or relu; `dense` all five).
-/// `code` is the number the kernels take.
+/// `code` is what the kernels take.
 public enum Activation: String, Sendable {
     case linear, relu, tanh, sigmoid, softmax
 
-    var code: Int {
+    var code: ActivationCode {
         switch self {
-        case .linear: return 0
-        case .relu: return 1
-        case .tanh: return 2
-        case .sigmoid: return 3
-        case .softmax: return 4
+        case .linear: return .linear
+        case .relu: return .relu
+        case .tanh: return .tanh
+        case .sigmoid: return .sigmoid
+        case .softmax: return .softmax
         }
     }
 }

@@ -2,6 +2,7 @@
 // training (Trainer). What differs between the two is only where each layer
 // reads and writes: a buffer plan (an inference chunk, or a training tape)
 // says that, and the layer's kind (Layers/) does the work.
+import RecurKernelInterface
 
 /// Where a forward pass over the stack reads and writes, layer by layer.
 protocol ForwardBufferPlan {
@@ -26,14 +27,6 @@ enum StackRunner {
     }
 }
 
-/// Rows of floats `stride` apart: row i starts at base + i·stride.
-struct Rows {
-    let base: UnsafeMutablePointer<Float>
-    let stride: Int
-
-    @inline(__always) subscript(row: Int) -> UnsafeMutablePointer<Float> { base + row * stride }
-}
-
 /// Per-stream sequences: stream b's values at step t start at
 /// base + b·streamStride + t·stepStride.
 struct Sequences {
@@ -44,16 +37,18 @@ struct Sequences {
     @inline(__always) func at(stream: Int, step: Int) -> UnsafeMutablePointer<Float> {
         base + stream * streamStride + step * stepStride
     }
-    /// Step t of every stream, as rows one stream apart.
-    @inline(__always) func step(_ t: Int) -> Rows { Rows(base: base + t * stepStride, stride: streamStride) }
-    /// Stream b's steps, as rows one step apart.
-    @inline(__always) func stream(_ b: Int) -> Rows { Rows(base: base + b * streamStride, stride: stepStride) }
+    /// Step t of the streams from `stream` on, as rows one stream apart.
+    @inline(__always) func step(_ t: Int, from stream: Int) -> MutableRows {
+        MutableRows(base: at(stream: stream, step: t), stride: streamStride)
+    }
+    /// Stream b's steps from step 0, as rows one step apart.
+    @inline(__always) func steps(of b: Int) -> MutableRows { MutableRows(base: at(stream: b, step: 0), stride: stepStride) }
 }
 
 /// Everything one layer's forward pass over a chunk of steps reads and
 /// writes, for the streams `streams`. Pointers are at stream 0, step 0.
 struct ForwardPass {
-    let kernels: KernelSet
+    let kernels: any Kernels.Type
     let model: Model
     /// Read the weights from the model's fp16 copy (inference with fp16 storage).
     let halfWeights: Bool
@@ -71,9 +66,9 @@ struct ForwardPass {
     /// Room for W_ih x of every (stream, step) (step stride: the layer's width).
     let inputProjections: Sequences
     /// Room for W_hh h of every stream.
-    let stateProjections: Rows
+    let stateProjections: MutableRows
     /// The layer's state (h, then c) of each stream.
-    let state: Rows
+    let state: MutableRows
 
     var first: Int { streams.lowerBound }
     var count: Int { streams.count }
@@ -81,12 +76,13 @@ struct ForwardPass {
     /// out[i] = W x[i] for `count` rows, with the weight block at `offset`
     /// of the parameters, in the model's weight storage for inference.
     @inline(__always)
-    func project(_ count: Int, depth: Int, width: Int, weightOffset offset: Int,
-                 input x: UnsafePointer<Float>, inputStride: Int, output out: UnsafeMutablePointer<Float>, outputStride: Int) {
+    func project(_ count: Int, depth: Int, width: Int, weightOffset offset: Int, input: MutableRows, output: MutableRows) {
         if halfWeights, let half = model.halfParameters {
-            kernels.projectHalf(count, depth, width, UnsafePointer(half.base) + offset, x, inputStride, out, outputStride)
+            kernels.projectHalf(count: count, depth: depth, width: width, weights: UnsafePointer(half.base) + offset,
+                                input: input.readOnly, output: output)
         } else {
-            kernels.project(count, depth, width, UnsafePointer(model.parameters.base) + offset, x, inputStride, out, outputStride)
+            kernels.project(count: count, depth: depth, width: width, weights: UnsafePointer(model.parameters.base) + offset,
+                            input: input.readOnly, output: output)
         }
     }
 
@@ -99,14 +95,12 @@ struct ForwardPass {
         if count >= steps {
             for t in 0..<steps {
                 project(count, depth: layer.inputSize, width: layer.width, weightOffset: layer.inputWeightOffset,
-                        input: input.at(stream: first, step: t), inputStride: input.streamStride,
-                        output: out.at(stream: first, step: t), outputStride: out.streamStride)
+                        input: input.step(t, from: first), output: out.step(t, from: first))
             }
         } else {
             for stream in streams {
                 project(steps, depth: layer.inputSize, width: layer.width, weightOffset: layer.inputWeightOffset,
-                        input: input.at(stream: stream, step: 0), inputStride: input.stepStride,
-                        output: out.at(stream: stream, step: 0), outputStride: out.stepStride)
+                        input: input.steps(of: stream), output: out.steps(of: stream))
             }
         }
     }
@@ -115,8 +109,7 @@ struct ForwardPass {
     @inline(__always)
     func projectState(_ layer: Layer) {
         project(count, depth: layer.outputSize, width: layer.width, weightOffset: layer.recurrentWeightOffset,
-                input: state[first], inputStride: state.stride,
-                output: stateProjections[first], outputStride: stateProjections.stride)
+                input: state.from(first), output: stateProjections.from(first))
     }
 
     /// The layer's biases (nil when absent).

@@ -3,11 +3,12 @@
 // that trains, each layer's kind (Layers/) computing its gate gradients step
 // by step from the last; then each layer's weight gradients and, for the
 // layer below, the gradient of its input.
+import RecurKernelInterface
 
 /// What one layer's backward pass reads and writes, for the streams
 /// `streams`. Sequences are at stream 0, step 0 (the tape's slot 1).
 struct BackwardPass {
-    let kernels: KernelSet
+    let kernels: any Kernels.Type
     let streams: Range<Int>
     let steps: Int
     /// dL/d(this layer's output) at every step, from the layer above or the loss.
@@ -21,9 +22,9 @@ struct BackwardPass {
     let inputSideGradients: Sequences
     let stateSideGradients: Sequences
     /// dL/dh and dL/dc flowing back in time, and room for W_hh^T's part.
-    let carryH: Rows
-    let carryC: Rows
-    let carryTemporary: Rows
+    let carryH: MutableRows
+    let carryC: MutableRows
+    let carryTemporary: MutableRows
     /// W_hh^T in the panel layout (recurrent layers).
     let recurrentTransposed: UnsafePointer<Float>
     /// Diagnostics, when asked for: |dL/dh_t|^2 of each (stream, step), [batch][steps].
@@ -50,18 +51,18 @@ struct BackwardPass {
             cell(t)
             // dL/dh_t-1 from the state side, as a forward product over the
             // transposed weights (the fast, batched kernel).
-            let gh = stateSideGradients.at(stream: first, step: t)
+            let gh = stateSideGradients.step(t, from: first).readOnly
             if direct {
                 let temporary = carryTemporary[first]
-                kernels.project(count, layer.width, layer.paddedOutput, recurrentTransposed, gh, stateSideGradients.streamStride,
-                                temporary, carryStride)
+                kernels.project(count: count, depth: layer.width, width: layer.paddedOutput, weights: recurrentTransposed,
+                                input: gh, output: carryTemporary.from(first))
                 let carry = carryH[first]
                 for s in 0..<count {
                     for j in 0..<layer.paddedOutput { carry[s * carryStride + j] += temporary[s * carryStride + j] }
                 }
             } else {
-                kernels.project(count, layer.width, layer.paddedOutput, recurrentTransposed, gh, stateSideGradients.streamStride,
-                                carryH[first], carryStride)
+                kernels.project(count: count, depth: layer.width, width: layer.paddedOutput, weights: recurrentTransposed,
+                                input: gh, output: carryH.from(first))
             }
         }
     }
@@ -84,7 +85,7 @@ struct BackwardPass {
 /// loop over the layers.
 final class Backprop {
     let model: Model
-    let kernels: KernelSet
+    let kernels: any Kernels.Type
     /// The lowest layer that trains (nil: every layer is frozen); below it
     /// no gradient is needed.
     let lowest: Int?
@@ -97,7 +98,7 @@ final class Backprop {
 
     init(model: Model, kernels: KernelSet, frozenLayers: Set<Int>) throws(RecurError) {
         self.model = model
-        self.kernels = kernels
+        self.kernels = kernels.level
         self.frozenLayers = frozenLayers
         lowest = model.layers.indices.first { !frozenLayers.contains($0) }
         var offsets: [(input: Int, recurrent: Int)] = []
@@ -153,8 +154,9 @@ final class Backprop {
             outputGradient: tape.outputGradient(index), output: tape.output(index), record: tape.record(index),
             inputSideGradients: tape.gateGradients(index, stateSide: false),
             stateSideGradients: tape.gateGradients(index, stateSide: true),
-            carryH: Rows(base: tape.carryH.base, stride: carryStride), carryC: Rows(base: tape.carryC.base, stride: carryStride),
-            carryTemporary: Rows(base: tape.carryTemporary.base, stride: carryStride),
+            carryH: MutableRows(base: tape.carryH.base, stride: carryStride),
+            carryC: MutableRows(base: tape.carryC.base, stride: carryStride),
+            carryTemporary: MutableRows(base: tape.carryTemporary.base, stride: carryStride),
             recurrentTransposed: UnsafePointer(transposed.base + transposedOffsets[index].recurrent),
             hiddenGradientSquares: squares, throughActivation: throughActivation)
         layer.kind.definition.backward(layer, pass)
@@ -164,8 +166,8 @@ final class Backprop {
             let gates = pass.inputSideGradients, below = tape.outputGradient(index - 1)
             let inputT = UnsafePointer(transposed.base + transposedOffsets[index].input)
             for stream in streams {
-                kernels.project(tape.steps, layer.width, below.stepStride, inputT, gates.at(stream: stream, step: 0),
-                                gates.stepStride, below.at(stream: stream, step: 0), below.stepStride)
+                kernels.project(count: tape.steps, depth: layer.width, width: below.stepStride, weights: inputT,
+                                input: gates.steps(of: stream).readOnly, output: below.steps(of: stream))
             }
         }
     }
@@ -186,24 +188,28 @@ final class Backprop {
         let g = gradients.base
         let input = tape.layerInput(index, x), output = tape.output(index)
         let inputSide = tape.gateGradients(index, stateSide: false), stateSide = tape.gateGradients(index, stateSide: true)
+        // Gate gradients of the columns start ..< end, one row per step.
+        func columnsOf(_ gradients: Sequences, _ stream: Int) -> ConstRows {
+            ConstRows(base: gradients.at(stream: stream, step: 0) + start, stride: width)
+        }
         for stream in 0..<tape.batch {
-            kernels.accumulateWeightGradient(steps, layer.inputSize, columns, input.at(stream: stream, step: 0), input.stepStride,
-                                             inputSide.at(stream: stream, step: 0) + start, width,
-                                             g + layer.inputWeightOffset + start * layer.inputSize)
+            kernels.accumulateWeightGradient(count: steps, depth: layer.inputSize, width: columns,
+                                             input: input.steps(of: stream).readOnly, gradient: columnsOf(inputSide, stream),
+                                             into: g + layer.inputWeightOffset + start * layer.inputSize)
             if layer.kind.isRecurrent {
                 // h_t-1 of step t: one step before the output of step t.
-                kernels.accumulateWeightGradient(steps, layer.outputSize, columns,
-                                                 output.at(stream: stream, step: 0) - output.stepStride, output.stepStride,
-                                                 stateSide.at(stream: stream, step: 0) + start, width,
-                                                 g + layer.recurrentWeightOffset + start * layer.outputSize)
+                let previous = ConstRows(base: output.at(stream: stream, step: -1), stride: output.stepStride)
+                kernels.accumulateWeightGradient(count: steps, depth: layer.outputSize, width: columns,
+                                                 input: previous, gradient: columnsOf(stateSide, stream),
+                                                 into: g + layer.recurrentWeightOffset + start * layer.outputSize)
             }
         }
         for stream in 0..<tape.batch {
             if let offset = layer.inputBiasOffset {
-                kernels.accumulateRows(steps, columns, inputSide.at(stream: stream, step: 0) + start, width, g + offset + start)
+                kernels.accumulateRows(count: steps, width: columns, gradient: columnsOf(inputSide, stream), into: g + offset + start)
             }
             if let offset = layer.recurrentBiasOffset {
-                kernels.accumulateRows(steps, columns, stateSide.at(stream: stream, step: 0) + start, width, g + offset + start)
+                kernels.accumulateRows(count: steps, width: columns, gradient: columnsOf(stateSide, stream), into: g + offset + start)
             }
         }
     }

@@ -1,5 +1,6 @@
 // The tape of a training step: what the forward pass records for the
 // backward pass, and the room both passes work in.
+import RecurKernelInterface
 
 /// Everything one training step of a given batch and length records and
 /// works in: allocated when the trainer first sees that size, then reused.
@@ -105,11 +106,11 @@ final class Tape {
 extension Tape: ForwardBufferPlan {
     func forwardPass(layer index: Int, input x: UnsafePointer<Float>, inputStreamStride: Int,
                      streams: Range<Int>, steps: Int) -> ForwardPass {
-        ForwardPass(kernels: kernels, model: model, halfWeights: false, streams: streams, steps: steps,
+        ForwardPass(kernels: kernels.level, model: model, halfWeights: false, streams: streams, steps: steps,
                     input: layerInput(index, x), output: output(index), record: record(index), keepsInitialState: true,
                     inputProjections: Sequences(base: inputProjections.base, streamStride: steps * widest,
                                                 stepStride: model.layers[index].width),
-                    stateProjections: Rows(base: stateProjections.base, stride: widest),
-                    state: Rows(base: state.base + model.paddedStateOffsets[index], stride: model.paddedStateSize))
+                    stateProjections: MutableRows(base: stateProjections.base, stride: widest),
+                    state: MutableRows(base: state.base + model.paddedStateOffsets[index], stride: model.paddedStateSize))
     }
 }
