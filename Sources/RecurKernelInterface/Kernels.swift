@@ -9,7 +9,7 @@
 // implementation performs the same float32 operations in the same order
 // (see Sources/RecurCore/Kernels/Reference.swift).
 
-public protocol Kernels {
+public protocol Kernels: Sendable {
     /// output[i][r] = sum over k < depth of input[i][k] * W[k][r], for i <
     /// count, r < width (W in the panel layout): in order of k, one FMA per
     /// k, from zero.
