@@ -1,5 +1,6 @@
-// Dense layer, reference version (plain loops; FastKernels.denseForward /
-// denseBackward are the fast ones):  y = act(W x + b), every step on its own.
+// The `dense` layer kind: its facts, its forward and backward pass, and its
+// reference kernels (plain loops; FastKernels.denseForward / denseBackward
+// are the fast ones):  y = act(W x + b), every step on its own.
 // W x arrives computed in `values`; this adds the bias, records the
 // pre-activation values (the logits of a classification head) and applies
 // the activation in place. Lanes from `units` to `width` are padding: zero.

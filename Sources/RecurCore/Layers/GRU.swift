@@ -1,5 +1,6 @@
-// GRU cell, reference version (plain loops; FastKernels.gruForward /
-// gruBackward are the fast ones). PyTorch's gate order r, z, n (Keras'
+// The `gru` layer kind: its facts, its forward and backward pass, and its
+// reference cell (plain loops; FastKernels.gruForward / gruBackward are the
+// fast ones). PyTorch's gate order r, z, n (Keras'
 // reset_after=True variant):
 //   r = σ(W_ir x + b_ir + W_hr h + b_hr)     z = σ(W_iz x + b_iz + W_hz h + b_hz)
 //   n = tanh(W_in x + b_in + r * (W_hn h + b_hn))

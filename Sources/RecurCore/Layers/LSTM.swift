@@ -1,5 +1,6 @@
-// LSTM cell, reference version (plain loops; FastKernels.lstmForward /
-// lstmBackward are the fast ones). PyTorch's gate order i, f, g, o:
+// The `lstm` layer kind: its facts, its forward and backward pass, and its
+// reference cell (plain loops; FastKernels.lstmForward / lstmBackward are
+// the fast ones). PyTorch's gate order i, f, g, o:
 //   i = σ(W_ii x + b_ii + W_hi h + b_hi)     f = σ(...)     g = tanh(...)     o = σ(...)
 //   c' = f * c + i * g                       h' = o * tanh(c')
 // Gate blocks are `hidden` (H padded to 16) floats apart; the state holds h

@@ -1,5 +1,6 @@
-// Elman RNN cell, reference version (plain loops; FastKernels.rnnForward /
-// rnnBackward are the fast ones):
+// The `rnn` (Elman) layer kind: its facts, its forward and backward pass,
+// and its reference cell (plain loops; FastKernels.rnnForward / rnnBackward
+// are the fast ones):
 //   h' = act(W_ih x + b_ih + W_hh h + b_hh),  act = tanh | relu.
 // The projections W_ih x and W_hh h arrive computed (ax, ah); these are the
 // element-wise parts, for `count` streams, `hidden` = H padded to 16.
