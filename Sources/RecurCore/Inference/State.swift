@@ -32,6 +32,9 @@ public final class State {
     /// Per layer: its output at every (stream, step) of a chunk,
     /// [batch][chunk][paddedOutput].
     let outputs: [FloatBuffer]
+    /// Per layer, where its forward pass reads and writes (all but the
+    /// streams, the steps and the model's input), made once.
+    private let passes: [ForwardPass]
     /// Worker threads when more than one thread is asked for; each takes a
     /// contiguous range of streams (every buffer above is per stream).
     private var pool: WorkerPool? = nil
@@ -68,6 +71,8 @@ public final class State {
         var outputs: [FloatBuffer] = []
         for layer in model.layers { outputs.append(try FloatBuffer(count: batch * chunk * layer.paddedOutput)) }
         self.outputs = outputs
+        passes = ChunkPlan.passes(model: model, kernels: kernels, chunk: chunk, widest: widest, outputs: outputs,
+                                  inputProjections: inputProjections, stateProjections: stateProjections, values: values)
     }
 
     /// Floats per stream in `get`/`set`.
@@ -125,16 +130,18 @@ public final class State {
         while start < steps {
             let count = min(chunk, steps - start)
             let chunkInput = x + start * inputSize
-            let plan = ChunkPlan(state: self)
-            if let pool {
-                let parts = pool.count, batch = self.batch
-                pool.run { part in
-                    StackRunner.forward(self.model, plan: plan, input: chunkInput, inputStreamStride: steps * inputSize,
-                                        streams: WorkerPool.split(batch, parts, part), steps: count)
+            passes.withUnsafeBufferPointer { passes in
+                let plan = ChunkPlan(passes: passes, halfWeights: model.halfParameters.map { UnsafePointer($0.base) })
+                if let pool {
+                    let parts = pool.count, batch = self.batch, model = self.model
+                    pool.run { part in
+                        StackRunner.forward(model, plan: plan, input: chunkInput, inputStreamStride: steps * inputSize,
+                                            streams: WorkerPool.split(batch, parts, part), steps: count)
+                    }
+                } else {
+                    StackRunner.forward(model, plan: plan, input: chunkInput, inputStreamStride: steps * inputSize,
+                                        streams: 0..<batch, steps: count)
                 }
-            } else {
-                StackRunner.forward(model, plan: plan, input: chunkInput, inputStreamStride: steps * inputSize,
-                                    streams: 0..<batch, steps: count)
             }
             let last = outputs[outputs.count - 1].base, width = model.layers[model.layers.count - 1].paddedOutput
             for stream in 0..<batch {
@@ -194,27 +201,47 @@ public final class State {
 
 /// Where inference's pass over a chunk of steps reads and writes: each
 /// layer's outputs for the chunk ([batch][chunk][paddedOutput]), the shared
-/// projection buffers, and the state.
+/// projection buffers, and the state; laid out once per State (`passes`),
+/// so that a step only fills in its streams, steps and input.
 private struct ChunkPlan: ForwardBufferPlan {
-    let state: State
+    let passes: UnsafeBufferPointer<ForwardPass>
+    /// The model's fp16 weights when it has them (read per call: the
+    /// storage may change between calls).
+    let halfWeights: UnsafePointer<UInt16>?
 
+    @inline(__always)
     func forwardPass(layer index: Int, input x: UnsafePointer<Float>, inputStreamStride: Int,
                      streams: Range<Int>, steps: Int) -> ForwardPass {
-        let model = state.model, chunk = state.chunk, layer = model.layers[index]
-        let input: Sequences
-        if index == 0 {
-            input = Sequences(base: UnsafeMutablePointer(mutating: x), streamStride: inputStreamStride, stepStride: model.inputSize)
-        } else {
-            let below = model.layers[index - 1].paddedOutput
-            input = Sequences(base: state.outputs[index - 1].base, streamStride: chunk * below, stepStride: below)
+        let pass = passes[index]
+        let input = index > 0 ? pass.input
+            : Sequences(base: UnsafeMutablePointer(mutating: x), streamStride: inputStreamStride, stepStride: pass.input.stepStride)
+        return ForwardPass(kernels: pass.kernels, weights: pass.weights, halfWeights: halfWeights, streams: streams, steps: steps,
+                           input: input, output: pass.output, record: nil, keepsInitialState: false,
+                           inputProjections: pass.inputProjections, stateProjections: pass.stateProjections, state: pass.state)
+    }
+
+    /// Each layer's pass over the state's buffers (streams, steps and the
+    /// model's input are filled in per call).
+    static func passes(model: Model, kernels: KernelSet, chunk: Int, widest: Int, outputs: [FloatBuffer],
+                       inputProjections: FloatBuffer, stateProjections: FloatBuffer, values: FloatBuffer) -> [ForwardPass] {
+        var passes: [ForwardPass] = []
+        for (index, layer) in model.layers.enumerated() {
+            let input: Sequences
+            if index == 0 {
+                input = Sequences(base: inputProjections.base, streamStride: 0, stepStride: model.inputSize) // base: per call
+            } else {
+                let below = model.layers[index - 1].paddedOutput
+                input = Sequences(base: outputs[index - 1].base, streamStride: chunk * below, stepStride: below)
+            }
+            passes.append(ForwardPass(
+                kernels: kernels.level, weights: UnsafePointer(model.parameters.base), halfWeights: nil,
+                streams: 0..<0, steps: 0, input: input,
+                output: Sequences(base: outputs[index].base, streamStride: chunk * layer.paddedOutput, stepStride: layer.paddedOutput),
+                record: nil, keepsInitialState: false,
+                inputProjections: Sequences(base: inputProjections.base, streamStride: chunk * widest, stepStride: layer.width),
+                stateProjections: MutableRows(base: stateProjections.base, stride: widest),
+                state: MutableRows(base: values.base + model.paddedStateOffsets[index], stride: model.paddedStateSize)))
         }
-        return ForwardPass(
-            kernels: state.kernels.level, model: model, halfWeights: true, streams: streams, steps: steps,
-            input: input,
-            output: Sequences(base: state.outputs[index].base, streamStride: chunk * layer.paddedOutput, stepStride: layer.paddedOutput),
-            record: nil, keepsInitialState: false,
-            inputProjections: Sequences(base: state.inputProjections.base, streamStride: chunk * state.widest, stepStride: layer.width),
-            stateProjections: MutableRows(base: state.stateProjections.base, stride: state.widest),
-            state: MutableRows(base: state.values.base + model.paddedStateOffsets[index], stride: model.paddedStateSize))
+        return passes
     }
 }

@@ -83,14 +83,15 @@ public struct TensorSlot: Sendable {
 ///   bias_ih  `width` floats, bias_hh `width` floats (when present)
 /// where `width` = gates · paddedOutput, each gate block padded to 16. A
 /// dense layer has W and bias only. Padding is zero and stays zero.
+///
+/// A Layer holds only numbers (no array, no reference), so the step path
+/// copies it for free; its tensors are derived when asked for.
 public struct Layer: Sendable {
     public let kind: LayerKind
     public let inputSize: Int
     /// `hidden_size` of a recurrent layer, `units` of a dense one.
     public let outputSize: Int
     public let activation: Activation
-    /// The tensors in format order; absent biases are not here.
-    public let tensors: [TensorSlot]
 
     /// The output size padded to 16: the stride of h, c and gate blocks.
     var paddedOutput: Int { padded(outputSize) }
@@ -116,10 +117,28 @@ public struct Layer: Sendable {
     /// pass (the kind's `recordVectors` vectors of paddedOutput floats).
     var recordSize: Int { kind.definition.recordVectors * paddedOutput }
 
+    /// The tensors in format order; absent biases are not here.
+    public var tensors: [TensorSlot] {
+        Layer.slots(kind: kind, inputSize: inputSize, outputSize: outputSize,
+                    inputBias: inputBiasOffset != nil, recurrentBias: recurrentBiasOffset != nil, at: inputWeightOffset).slots
+    }
+
     /// Lays out a layer at `offset` in the parameter buffer; returns the
     /// layer and the number of floats it occupies.
     static func layout(kind: LayerKind, inputSize: Int, outputSize: Int, activation: Activation,
                        inputBias: Bool, recurrentBias: Bool, at offset: Int) -> (Layer, Int) {
+        let (slots, end) = Layer.slots(kind: kind, inputSize: inputSize, outputSize: outputSize,
+                                       inputBias: inputBias, recurrentBias: recurrentBias, at: offset)
+        let biasOffset = { (name: String) in slots.first { $0.name == name }?.offset }
+        let layer = Layer(kind: kind, inputSize: inputSize, outputSize: outputSize, activation: activation,
+                          inputWeightOffset: offset, inputBiasOffset: biasOffset(kind.isRecurrent ? "bias_ih" : "bias"),
+                          recurrentBiasOffset: biasOffset("bias_hh"), parameterRange: offset..<end)
+        return (layer, end - offset)
+    }
+
+    /// Where each tensor of such a layer goes, from `offset` on, and where the layer ends.
+    private static func slots(kind: LayerKind, inputSize: Int, outputSize: Int,
+                              inputBias: Bool, recurrentBias: Bool, at offset: Int) -> (slots: [TensorSlot], end: Int) {
         let gateRows = outputSize, gateStep = padded(outputSize)
         let width = kind.gateCount * gateStep
         let rows = kind.gateCount * outputSize
@@ -130,25 +149,20 @@ public struct Layer: Sendable {
                                       blockRows: gateRows, blockStep: gateStep))
             next += columns * width
         }
-        func vector(_ name: String) -> Int {
+        func vector(_ name: String) {
             tensors.append(TensorSlot(name: name, shape: [rows], offset: next, width: width,
                                       blockRows: gateRows, blockStep: gateStep))
             next += width
-            return next - width
         }
-        var inputBiasOffset: Int? = nil, recurrentBiasOffset: Int? = nil
         if kind.isRecurrent {
             matrix("weight_ih", columns: inputSize)
             matrix("weight_hh", columns: outputSize)
-            if inputBias { inputBiasOffset = vector("bias_ih") }
-            if recurrentBias { recurrentBiasOffset = vector("bias_hh") }
+            if inputBias { vector("bias_ih") }
+            if recurrentBias { vector("bias_hh") }
         } else {
             matrix("weight", columns: inputSize)
-            if inputBias { inputBiasOffset = vector("bias") }
+            if inputBias { vector("bias") }
         }
-        let layer = Layer(kind: kind, inputSize: inputSize, outputSize: outputSize, activation: activation,
-                          tensors: tensors, inputWeightOffset: offset, inputBiasOffset: inputBiasOffset,
-                          recurrentBiasOffset: recurrentBiasOffset, parameterRange: offset..<next)
-        return (layer, next - offset)
+        return (tensors, next)
     }
 }

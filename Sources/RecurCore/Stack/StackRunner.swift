@@ -49,9 +49,10 @@ struct Sequences {
 /// writes, for the streams `streams`. Pointers are at stream 0, step 0.
 struct ForwardPass {
     let kernels: any Kernels.Type
-    let model: Model
-    /// Read the weights from the model's fp16 copy (inference with fp16 storage).
-    let halfWeights: Bool
+    /// The model's float32 parameters, and its fp16 copy when inference
+    /// reads that (nil in training and with float32 storage).
+    let weights: UnsafePointer<Float>
+    let halfWeights: UnsafePointer<UInt16>?
     let streams: Range<Int>
     let steps: Int
     /// The layer's input (the model's input, or the layer below's output).
@@ -77,11 +78,11 @@ struct ForwardPass {
     /// of the parameters, in the model's weight storage for inference.
     @inline(__always)
     func project(_ count: Int, depth: Int, width: Int, weightOffset offset: Int, input: MutableRows, output: MutableRows) {
-        if halfWeights, let half = model.halfParameters {
-            kernels.projectHalf(count: count, depth: depth, width: width, weights: UnsafePointer(half.base) + offset,
+        if let halfWeights {
+            kernels.projectHalf(count: count, depth: depth, width: width, weights: halfWeights + offset,
                                 input: input.readOnly, output: output)
         } else {
-            kernels.project(count: count, depth: depth, width: width, weights: UnsafePointer(model.parameters.base) + offset,
+            kernels.project(count: count, depth: depth, width: width, weights: weights + offset,
                             input: input.readOnly, output: output)
         }
     }
@@ -91,6 +92,7 @@ struct ForwardPass {
     /// steps (the batched product shares each weight load among streams),
     /// else stream by stream across the steps. Each output is the same one
     /// FMA chain either way.
+    @inline(__always)
     func projectInputs(_ layer: Layer, into out: Sequences) {
         if count >= steps {
             for t in 0..<steps {
@@ -113,9 +115,8 @@ struct ForwardPass {
     }
 
     /// The layer's biases (nil when absent).
-    var parameters: UnsafePointer<Float> { UnsafePointer(model.parameters.base) }
-    func inputBias(_ layer: Layer) -> UnsafePointer<Float>? { layer.inputBiasOffset.map { parameters + $0 } }
-    func recurrentBias(_ layer: Layer) -> UnsafePointer<Float>? { layer.recurrentBiasOffset.map { parameters + $0 } }
+    func inputBias(_ layer: Layer) -> UnsafePointer<Float>? { layer.inputBiasOffset.map { weights + $0 } }
+    func recurrentBias(_ layer: Layer) -> UnsafePointer<Float>? { layer.recurrentBiasOffset.map { weights + $0 } }
 
     /// The common shape of a recurrent layer's pass: the input projections
     /// of the whole chunk, then step by step the state projection and the

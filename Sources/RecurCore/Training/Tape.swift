@@ -106,7 +106,8 @@ final class Tape {
 extension Tape: ForwardBufferPlan {
     func forwardPass(layer index: Int, input x: UnsafePointer<Float>, inputStreamStride: Int,
                      streams: Range<Int>, steps: Int) -> ForwardPass {
-        ForwardPass(kernels: kernels.level, model: model, halfWeights: false, streams: streams, steps: steps,
+        ForwardPass(kernels: kernels.level, weights: UnsafePointer(model.parameters.base), halfWeights: nil,
+                    streams: streams, steps: steps,
                     input: layerInput(index, x), output: output(index), record: record(index), keepsInitialState: true,
                     inputProjections: Sequences(base: inputProjections.base, streamStride: steps * widest,
                                                 stepStride: model.layers[index].width),
