@@ -5,8 +5,12 @@
 // with FMA (the AVX2 and AVX-512 levels) they give Approx's bits exactly.
 // Change one, change the other (DeterminismTests compares them bit for bit).
 
+// @_transparent, not @inline(__always): the optimizer ignored the latter for
+// the 16-lane build and called them out of line (a call with spills per
+// gate vector made the AVX-512 cells slower than AVX2's).
+
 /// e^x for x in float range (clamped to about ±88.4).
-@inline(__always)
+@_transparent
 func vexp(_ xIn: Vec) -> Vec {
     let low = splat(-87.33654), high = splat(88.37626)
     var x = xIn.replacing(with: low, where: xIn .< low)
@@ -32,14 +36,14 @@ func vexp(_ xIn: Vec) -> Vec {
     return y * unsafeBitCast(scale, to: Vec.self)
 }
 
-@inline(__always)
+@_transparent
 func vsigmoid(_ x: Vec) -> Vec {
     splat(1) / (splat(1) + vexp(-x))
 }
 
 /// tanh(x) = 2·σ(2x) - 1: one exp and one division. Near zero its relative
 /// error grows, but its absolute error stays below 1e-7.
-@inline(__always)
+@_transparent
 func vtanh(_ x: Vec) -> Vec {
     splat(2) * vsigmoid(x + x) - splat(1)
 }

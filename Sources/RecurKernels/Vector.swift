@@ -41,7 +41,15 @@ extension Float: WeightElement {
 
 extension UInt16: WeightElement {
     @inline(__always) static func vector(_ p: UnsafePointer<UInt16>) -> Vec {
-        Vec(UnsafeRawPointer(p).loadUnaligned(as: HalfVec.self))
+        let half = UnsafeRawPointer(p).loadUnaligned(as: HalfVec.self)
+        #if RECUR_AVX512
+        // The 16-wide conversion is an out-of-line generic call in this
+        // toolchain (accumulators spilled around it: 4x slower than AVX2);
+        // two 8-wide ones inline to vcvtph2ps.
+        return Vec(lowHalf: SIMD8<Float>(half.lowHalf), highHalf: SIMD8<Float>(half.highHalf))
+        #else
+        return Vec(half)
+        #endif
     }
 }
 
