@@ -734,7 +734,9 @@ def main():
         sections.append("Notes:\n\n" + "\n".join("- " + note for note in notes))
     if rows:
         sections.append("## Workloads\n\nMedian time per call. Ratio = peer time / Recur time (> 1: Recur is faster). "
-                        "Targets: the project's benchmark contract (TARGETS in benchmarks/compare.py).\n\n" + markdown_table(WORKLOAD_HEADER, rows))
+                        "Recur vs limit: Recur's time / stream time, or Recur's GFLOP/s / peak (the machine's limits below). "
+                        "limit target: benchmarks.md's targets as ratios (LIMIT_TARGETS in benchmarks/yardsticks.py); "
+                        "time target: absolute times (TARGETS in benchmarks/compare.py).\n\n" + markdown_table(WORKLOAD_HEADER, rows))
     if l1:
         sections.append("## L1: loading a 13.6M-parameter model from JSON\n\nRecur: `recur_model_load_file`, best of "
                         "the runs, peak RSS of the loading process. json-c: `json_tokener_parse_ex` over the file text "
