@@ -2,12 +2,15 @@
 """Recur against its peers, measured in one run on this machine.
 
 Runs Recur's C benchmark (build/bench/bench, through the public C ABI), the
-same workloads with PyTorch (CPU) and ONNX Runtime (IOBinding), and json-c's
-bare parse of the L1 files (build/bench/jsonc_parse); prints one table with
-the ratios and the project's targets (TARGETS below), and writes it as
-markdown to benchmarks/results/<date>-<cpu>.md.
+same workloads with PyTorch (CPU) and ONNX Runtime (IOBinding), json-c's
+bare parse of the L1 files (build/bench/jsonc_parse), and the machine's own
+limits (yardsticks.py: stream, build/bench/stream; peak, numpy's sgemm);
+prints one table with the ratios and the project's targets (TARGETS below,
+and yardsticks.LIMIT_TARGETS), and writes it as markdown to
+benchmarks/results/<date>-<cpu>.md. RTNeural's figures come from the JSON
+its harness wrote in the same session (--rtneural; README.md, "RTNeural").
 
-    python3 benchmarks/compare.py [--quick] [--only S1,Q1,...] [--no-peers]
+    python3 benchmarks/compare.py [--quick] [--only S1,Q1,...] [--no-peers] [--rtneural FILE]
 
 Peers are installed when missing: torch (CPU wheel from /opt/wheels, through
 bindings/python/install_test_extras.sh), onnxruntime and onnx from PyPI. A peer
@@ -32,10 +35,13 @@ from pathlib import Path
 
 import numpy as np
 
+import yardsticks
+
 ROOT = Path(__file__).resolve().parent.parent
 LIB = ROOT / "build/lib/librecur.so"
 BENCH = ROOT / "build/bench/bench"
 JSONC = ROOT / "build/bench/jsonc_parse"
+STREAM = ROOT / "build/bench/stream"
 RESULTS = ROOT / "benchmarks/results"
 INSTALL_TORCH = ROOT / "bindings/python/install_test_extras.sh"
 WHEELS = Path(os.environ.get("PIP_FIND_LINKS", "/opt/wheels"))
@@ -115,8 +121,8 @@ TARGETS = {
 L1_FLAT_FACTOR = 1.25  # flat JSON load within 1.25x of json-c's bare parse
 L1_BASE64_SECONDS, L1_BASE64_MEMORY = 0.25, 3.0  # base64 load ≤ 0.25 s, peak memory ≤ 3x the file
 
-# RTNeural (C++, -O3 -march=native) as quoted in benchmarks.md; not installable from PyPI.
-RTNEURAL_QUOTED = {"S1": "795 ns (Eigen, compile-time model)", "S1g": "674 ns", "S2": "11.5 µs"}
+# Workloads RTNeural runs (--rtneural): the others have no RTNeural column.
+RTNEURAL_IDS = ["S1", "S1g", "S2", "Q2"]
 
 
 # ---- Timing (the method of bench.c) -----------------------------------------
@@ -161,17 +167,18 @@ def build_tools():
     """Builds build/bench/bench and build/bench/jsonc_parse when missing or older than their source."""
     if not LIB.exists():
         sys.exit(f"compare.py: {LIB.relative_to(ROOT)} not found: run 'make lib' first")
-    tools = [  # binary, its source, what else it depends on, link flags
-        (BENCH, ROOT / "benchmarks/bench.c", [ROOT / "include/recur.h"],
+    tools = [  # binary, its source, what else it depends on, compile flags, link flags (as mk/bench.mk)
+        (BENCH, ROOT / "benchmarks/bench.c", [ROOT / "include/recur.h"], ["-O2", "-std=c99"],
          ["-Iinclude", "-Lbuild/lib", "-lrecur", f"-Wl,-rpath,{LIB.parent}"]),
-        (JSONC, ROOT / "benchmarks/jsonc_parse.c", [], ["-ljson-c"]),
+        (JSONC, ROOT / "benchmarks/jsonc_parse.c", [], ["-O2", "-std=c99"], ["-ljson-c"]),
+        (STREAM, ROOT / "benchmarks/stream.c", [], ["-O3", "-std=c11"], []),
     ]
-    for binary, source, dependencies, flags in tools:
+    for binary, source, dependencies, compile_flags, flags in tools:
         if binary.exists() and all(binary.stat().st_mtime >= f.stat().st_mtime for f in [source, *dependencies]):
             continue
         binary.parent.mkdir(parents=True, exist_ok=True)
         temporary = binary.with_name(binary.name + ".tmp")
-        command = [os.environ.get("CC", "cc"), "-O2", "-std=c99", str(source.relative_to(ROOT)), "-o", str(temporary)]
+        command = [os.environ.get("CC", "cc"), *compile_flags, str(source.relative_to(ROOT)), "-o", str(temporary)]
         log("building: " + " ".join(command + flags))
         if subprocess.run(command + flags, cwd=ROOT).returncode != 0:
             sys.exit(f"compare.py: could not build {binary.relative_to(ROOT)}")
@@ -490,8 +497,26 @@ def format_ratio(peer, recur):
     return f"{peer / recur:.2f}x" if peer is not None and recur else "n/a"
 
 
-def workload_rows(ids, recur, torch_times, ort_times):
-    """One row per (id, threads): id, threads, workload, Recur, PyTorch, ORT, ratios, target, met."""
+def rtneural_columns(id, threads, mine, rtneural):
+    """RTNeural compile-time, run-time, and its best / Recur ("not measured" without --rtneural)."""
+    if id not in RTNEURAL_IDS or threads != 1:
+        return ["—", "—", "—"]
+    if rtneural is None:
+        return ["not measured"] * 3
+    times = [rtneural[(id, api)]["median_ns"] if (id, api) in rtneural else None for api in yardsticks.RTNEURAL_APIS]
+    measured = [t for t in times if t is not None]
+    return [format_time(t) for t in times] + [format_ratio(min(measured), mine) if measured else "n/a"]
+
+
+def limit_columns(id, threads, mine, streams, peak):
+    """Recur's ratio to this machine's limit, benchmarks.md's target for it, met."""
+    text, value, kind = yardsticks.limit_ratio(id, threads, mine, WORKLOADS[id].flops, streams, peak)
+    return [text, *yardsticks.limit_target(id, threads, value, kind)]
+
+
+def workload_rows(ids, recur, torch_times, ort_times, rtneural, streams, peak):
+    """One row per (id, threads): id, threads, workload, Recur, the peers, ratios, limit ratio and
+    target, time target."""
     rows = []
     for threads in (1, 2):
         for id in ids:
@@ -501,14 +526,16 @@ def workload_rows(ids, recur, torch_times, ort_times):
             mine = record["median_ns"] if record else None
             peer_torch = torch_times.get((id, threads))
             peer_ort = ort_times.get((id, threads))
+            rt = rtneural_columns(id, threads, mine, rtneural)
+            limits = limit_columns(id, threads, mine, streams, peak)
             if WORKLOADS[id].recur_only:
-                rows.append([id, str(threads), WORKLOADS[id].what, format_time(mine), "—", "—", "—", "—",
-                             *target_columns(id, threads, mine)])
+                rows.append([id, str(threads), WORKLOADS[id].what, format_time(mine), "—", "—", "—", "—", "—", "—",
+                             "—", *limits, *target_columns(id, threads, mine)])
                 continue
-            rows.append([id, str(threads), WORKLOADS[id].what, format_time(mine),
+            rows.append([id, str(threads), WORKLOADS[id].what, format_time(mine), rt[0], rt[1],
                          format_time(peer_torch and peer_torch.median), format_time(peer_ort and peer_ort.median),
-                         format_ratio(peer_torch and peer_torch.median, mine),
-                         format_ratio(peer_ort and peer_ort.median, mine), *target_columns(id, threads, mine)])
+                         rt[2], format_ratio(peer_torch and peer_torch.median, mine),
+                         format_ratio(peer_ort and peer_ort.median, mine), *limits, *target_columns(id, threads, mine)])
     return rows
 
 
@@ -518,7 +545,10 @@ def target_columns(id, threads, mine):
     return [text, met]
 
 
-WORKLOAD_HEADER = ["id", "threads", "workload", "Recur", "PyTorch", "ORT", "PyTorch/Recur", "ORT/Recur", "target", "met"]
+WORKLOAD_HEADER = ["id", "threads", "workload", "Recur", "RTNeural CT", "RTNeural RT", "PyTorch", "ORT",
+                   "RTNeural/Recur", "PyTorch/Recur", "ORT/Recur", "Recur vs limit", "limit target", "met",
+                   "time target", "met"]
+LIMIT_HEADER = ["yardstick", "time / rate", "loads", "measured"]
 L1_HEADER = ["form", "file", "Recur load", "Recur peak RSS", "json-c parse", "json-c peak RSS", "json-c/Recur",
              "target", "met"]
 
@@ -544,21 +574,26 @@ def l1_rows(recur, jsonc):
     return rows
 
 
-def detail_rows(ids, recur, torch_times, ort_times):
-    """Median and spread of every timed call, and GFLOP/s."""
+def detail_rows(ids, recur, torch_times, ort_times, rtneural, peak):
+    """Median and spread of every timed call, GFLOP/s, and the fraction of the 1-thread peak."""
     rows = []
     for threads in (1, 2):
         for id in ids:
             if id == "L1" or (threads == 2 and id not in THREADED_IDS):
                 continue
             record = recur[threads].get(id)
-            timings = [("Recur", Timing(record["median_ns"], record["p10_ns"], record["p90_ns"]) if record else None),
-                       ("PyTorch", torch_times.get((id, threads))), ("ORT", ort_times.get((id, threads)))]
+            timings = [("Recur", Timing(record["median_ns"], record["p10_ns"], record["p90_ns"]) if record else None)]
+            for api in yardsticks.RTNEURAL_APIS:
+                found = (rtneural or {}).get((id, api)) if threads == 1 else None
+                timings.append((f"RTNeural {api}" + (f" ({found['build']})" if found and "build" in found else ""),
+                                Timing(found["median_ns"], found["p10_ns"], found["p90_ns"]) if found else None))
+            timings += [("PyTorch", torch_times.get((id, threads))), ("ORT", ort_times.get((id, threads)))]
             for engine, timing in timings:
                 if timing:
+                    gflops = WORKLOADS[id].flops / timing.median
                     rows.append([id, str(threads), engine, format_time(timing.median),
-                                 f"{format_time(timing.p10)} .. {format_time(timing.p90)}",
-                                 f"{WORKLOADS[id].flops / timing.median:.2f}"])
+                                 f"{format_time(timing.p10)} .. {format_time(timing.p90)}", f"{gflops:.2f}",
+                                 f"{gflops / peak.gflops:.2f}" if peak else "n/a"])
     return rows
 
 
@@ -610,6 +645,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (bench --quick)")
     parser.add_argument("--only", help="comma-separated workload ids: " + ",".join(ALL_IDS))
     parser.add_argument("--no-peers", action="store_true", help="Recur (and json-c for L1) only")
+    parser.add_argument("--rtneural", metavar="FILE",
+                        help="RTNeural's figures, the JSON its harness wrote in this session (README.md)")
     args = parser.parse_args()
     ids = ALL_IDS if not args.only else [id for id in ALL_IDS if id in args.only.split(",")]
     unknown = set(args.only.split(",")) - set(ALL_IDS) if args.only else set()
@@ -625,6 +662,10 @@ def main():
 
     recur = {1: run_recur(ids, 1, args.quick), 2: run_recur(threaded, 2, args.quick) if threaded else {}}
     jsonc = run_jsonc(args.quick) if "L1" in ids else {}
+    log("yardsticks: stream (build/bench/stream), peak (numpy sgemm, 1 thread)")
+    streams = yardsticks.run_stream(STREAM, WORKLOADS, ids, args.quick)
+    peak = yardsticks.run_peak() if any(id in yardsticks.PEAK_IDS for id in ids) else None
+    rtneural, rtneural_method = yardsticks.load_rtneural(args.rtneural) if args.rtneural else (None, None)
 
     notes, versions = [], {}
     torch_times, ort_times = {}, {}
@@ -651,10 +692,14 @@ def main():
     versions["numpy"] = np.__version__
     load_after = os.getloadavg()
 
-    rows = workload_rows(ids, recur, torch_times, ort_times)
+    if not args.rtneural and any(id in RTNEURAL_IDS for id in ids):
+        notes.append("RTNeural: not measured (no --rtneural FILE; README.md, \"RTNeural\", says how)")
+    rows = workload_rows(ids, recur, torch_times, ort_times, rtneural, streams, peak)
     l1 = l1_rows(recur, jsonc)
-    details = detail_rows(ids, recur, torch_times, ort_times)
-    rtneural = [[id, figure] for id, figure in RTNEURAL_QUOTED.items() if id in ids]
+    details = detail_rows(ids, recur, torch_times, ort_times, rtneural, peak)
+    limits = [[id, f"{stream.ns:.0f} ns", stream.isa, stream.detail] for id, stream in streams.items()]
+    if peak:
+        limits.append(["peak", f"{peak.gflops:.1f} GFLOP/s", "OpenBLAS", peak.detail])
     cpu, cores = cpu_model(), physical_cores()
     machine = [
         f"date: {started:%Y-%m-%d %H:%M}",
@@ -675,9 +720,9 @@ def main():
     if l1:
         print("\nL1: loading a 13.6M-parameter model (LSTM 256→1024, LSTM 1024→1024) from JSON\n")
         print(text_table(L1_HEADER, l1))
-    if rtneural:
-        print("\nRTNeural (C++), quoted from benchmarks.md, not measured here (another machine):\n")
-        print(text_table(["id", "RTNeural"], rtneural))
+    if limits:
+        print("\nThe machine's limits, measured in this run (vs limit: Recur / stream time, or Recur GFLOP/s / peak)\n")
+        print(text_table(LIMIT_HEADER, limits))
 
     # The markdown file.
     suffix = "-quick" if args.quick else ""
@@ -689,7 +734,9 @@ def main():
         sections.append("Notes:\n\n" + "\n".join("- " + note for note in notes))
     if rows:
         sections.append("## Workloads\n\nMedian time per call. Ratio = peer time / Recur time (> 1: Recur is faster). "
-                        "Targets: the project's benchmark contract (TARGETS in benchmarks/compare.py).\n\n" + markdown_table(WORKLOAD_HEADER, rows))
+                        "Recur vs limit: Recur's time / stream time, or Recur's GFLOP/s / peak (the machine's limits below). "
+                        "limit target: benchmarks.md's targets as ratios (LIMIT_TARGETS in benchmarks/yardsticks.py); "
+                        "time target: absolute times (TARGETS in benchmarks/compare.py).\n\n" + markdown_table(WORKLOAD_HEADER, rows))
     if l1:
         sections.append("## L1: loading a 13.6M-parameter model from JSON\n\nRecur: `recur_model_load_file`, best of "
                         "the runs, peak RSS of the loading process. json-c: `json_tokener_parse_ex` over the file text "
@@ -697,11 +744,17 @@ def main():
     if details:
         sections.append("## Spread\n\n10th..90th percentile of the per-call samples; GFLOP/s at the median "
                         "(2 per multiply-add; training = 3x forward).\n\n"
-                        + markdown_table(["id", "threads", "engine", "median", "p10 .. p90", "GFLOP/s"], details))
-    if rtneural:
-        sections.append("## RTNeural (quoted, not measured here)\n\nFrom benchmarks.md (C++, -O3 -march=native, on "
-                        "the machine described there); RTNeural is not installable from PyPI.\n\n"
-                        + markdown_table(["id", "RTNeural"], rtneural))
+                        + markdown_table(["id", "threads", "engine", "median", "p10 .. p90", "GFLOP/s", "of peak"],
+                                         details))
+    if limits:
+        sections.append("## The machine's limits (yardsticks), measured in this run\n\nstream: median time per pass of "
+                        "build/bench/stream over the model's weight bytes (parameters x 4; fp16: half of them, the "
+                        "larger of reading and widening them); vs limit = Recur's time / stream. peak: numpy's "
+                        "single-thread sgemm; vs limit = Recur's GFLOP/s / peak (1-thread rows only).\n\n"
+                        + markdown_table(LIMIT_HEADER, limits))
+    if rtneural_method:
+        sections.append("## RTNeural: how it was measured\n\n" + "\n".join(
+            f"- {key}: {value}" for key, value in rtneural_method.items()))
     path.write_text("\n\n".join(sections) + "\n")
     print(f"\nwritten: {path.relative_to(ROOT)}")
 

@@ -15,5 +15,10 @@ $(BUILD)/bench/jsonc_parse: benchmarks/jsonc_parse.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -std=c99 $< -o $@ -ljson-c
 
-bench: lib $(BUILD)/bench/bench $(BUILD)/bench/jsonc_parse
+# The stream yardstick: plain -O3, the AVX-512 / AVX2 paths chosen at run time.
+$(BUILD)/bench/stream: benchmarks/stream.c
+	@mkdir -p $(dir $@)
+	$(CC) -O3 -std=c11 $< -o $@
+
+bench: lib $(BUILD)/bench/bench $(BUILD)/bench/jsonc_parse $(BUILD)/bench/stream
 	$(PYTHON) benchmarks/compare.py $(BENCH_ARGS)
