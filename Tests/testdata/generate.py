@@ -37,6 +37,9 @@ import torch
 import torch.nn.functional as F
 
 torch.set_default_dtype(torch.float64)
+# sequences.py (bidirectional layers, per-stream lengths) uses this module's helpers as
+# `generate`; when this file runs as a script, that must be this very module.
+sys.modules.setdefault("generate", sys.modules[__name__])
 
 HERE = pathlib.Path(__file__).resolve().parent
 RECURRENT = ("rnn", "lstm", "gru")
@@ -78,8 +81,9 @@ def read_model(document):
         kind = layer["type"]
         if kind not in RECURRENT + ("dense",):
             raise CaseError(f"layers[{index}]: unknown type {kind!r}")
-        if layer.get("direction", "forward") != "forward":
-            raise CaseError(f"layers[{index}]: bidirectional layers are not handled by this script")
+        direction = layer.get("direction", "forward")
+        if direction not in ("forward", "bidirectional") or (kind == "dense" and "direction" in layer):
+            raise CaseError(f"layers[{index}]: direction {direction!r}")
         if "weights" not in layer:
             raise CaseError(f"layers[{index}]: no weights (init is not reproduced by this script)")
         tensors = {}
@@ -96,9 +100,14 @@ def read_model(document):
             if kind == "rnn" and activation not in RNN_ACTIVATIONS:
                 raise CaseError(f"layers[{index}]: activation {activation!r}")
             width = layer["hidden_size"]
-        layers.append({"type": kind, "activation": activation, "size": width, "input_size": size})
+        bidirectional = direction == "bidirectional"
+        if kind != "dense" and bidirectional != any(name.endswith("_reverse") for name in tensors):
+            raise CaseError(f"layers[{index}]: _reverse tensors do not match direction {direction!r}")
+        # "size" is the hidden size of each direction; a bidirectional layer outputs 2 * size values.
+        layers.append({"type": kind, "activation": activation, "size": width, "input_size": size,
+                       "bidirectional": bidirectional})
         params.append(tensors)
-        size = width
+        size = 2 * width if bidirectional else width
     return layers, params
 
 
@@ -296,11 +305,15 @@ class Optimizer:
             p -= (self.lr / correction1) * m / denominator
 
 
-def train(layers, params, x, config, target, labels, steps, margins=None):
+def train(layers, params, x, config, target, labels, steps, margins=None, lengths=None):
     """Runs `steps` trainer steps on copies of params. Returns losses, gradient norms,
-    first gradients (per layer {name: flat list}), updated params and the clip ratios seen."""
+    first gradients (per layer {name: flat list}), updated params and the clip ratios seen.
+    With `lengths` (per-stream lengths, or every stream full for a bidirectional model) the
+    forward pass and the loss are sequences.py's."""
     if set(config) - CONFIG_KEYS:
         raise CaseError(f"unknown config keys {sorted(set(config) - CONFIG_KEYS)}")
+    if lengths is not None and config.get("stateful") and any(layer["bidirectional"] for layer in layers):
+        raise CaseError("stateful training with a bidirectional layer is refused by contract")
     params = [{name: t.clone() for name, t in p.items()} for p in params]
     frozen = set(config.get("freeze", []))
     keys = [(index, name) for index, p in enumerate(params) if index not in frozen for name in p]
@@ -312,8 +325,13 @@ def train(layers, params, x, config, target, labels, steps, margins=None):
     for _ in range(steps):
         leaves = {key: params[key[0]][key[1]].clone().requires_grad_(True) for key in keys}
         current = [{name: leaves.get((index, name), t) for name, t in p.items()} for index, p in enumerate(params)]
-        y, z, finals = run_model(layers, current, x, initial=state, margins=margins)
-        loss = compute_loss(layers, y, z, config, target, labels)
+        if lengths is None:
+            y, z, finals = run_model(layers, current, x, initial=state, margins=margins)
+            loss = compute_loss(layers, y, z, config, target, labels)
+        else:
+            y, per_stream, finals = sequences.run_streams(layers, current, x, lengths, initial=state,
+                                                          margins=margins)
+            loss = sequences.loss_over_lengths(layers, per_stream, lengths, config, target, labels)
         grads = torch.autograd.grad(loss, [leaves[key] for key in keys], allow_unused=True)
         grads = {key: (torch.zeros_like(leaves[key]) if g is None else g) for key, g in zip(keys, grads)}
         norm = math.sqrt(sum(float((g * g).sum()) for g in grads.values()))
@@ -338,23 +356,33 @@ def train(layers, params, x, config, target, labels, steps, margins=None):
 # One case: everything computed from its model, input, config and targets
 # --------------------------------------------------------------------------
 
-def compute(case, margins=None):
-    """The computed fields of a case (output, final_state and train fields) from its inputs."""
-    if "lengths" in case:
-        raise CaseError("per-stream lengths are not handled by this script")
-    document = case["model"]
-    layers, params = read_model(document)
-    batch, steps = case["batch"], case["steps"]
-    x32 = np.asarray(case["input"], np.float64).astype(np.float32)
-    x = torch.tensor(x32.astype(np.float64)).reshape(batch, steps, document["input_size"])
+def forward_full(layers, params, x, batch, margins, name):
+    """output and final_state of every stream over every step, cross-checked with torch.nn."""
     with torch.no_grad():
         y, _, finals = run_model(layers, params, x, margins=margins)
         state = flat_state(finals, batch)
         y_nn, state_nn = torch_nn_forward(layers, params, x)
     gap = max(float((y - y_nn).abs().max()), float((state - state_nn).abs().max()) if state.numel() else 0.0)
     if gap > 1e-12:
-        raise AssertionError(f"{case.get('name')}: explicit cells and torch.nn disagree by {gap:.3g}")
-    result = {"output": y.reshape(-1).tolist(), "final_state": state.reshape(-1).tolist()}
+        raise AssertionError(f"{name}: explicit cells and torch.nn disagree by {gap:.3g}")
+    return {"output": y.reshape(-1).tolist(), "final_state": state.reshape(-1).tolist()}
+
+
+def compute(case, margins=None):
+    """The computed fields of a case (output, final_state unless a layer is bidirectional, and
+    train fields) from its inputs."""
+    document = case["model"]
+    layers, params = read_model(document)
+    batch, steps = case["batch"], case["steps"]
+    x32 = np.asarray(case["input"], np.float64).astype(np.float32)
+    x = torch.tensor(x32.astype(np.float64)).reshape(batch, steps, document["input_size"])
+    lengths = case.get("lengths")
+    if lengths is not None or any(layer["bidirectional"] for layer in layers):
+        # Per-stream lengths or a bidirectional layer: sequences.py runs the model.
+        lengths = sequences.valid_lengths(lengths, batch, steps)
+        result = sequences.forward(layers, params, x, lengths, margins, case.get("name"))
+    else:
+        result = forward_full(layers, params, x, batch, margins, case.get("name"))
     if "train" in case:
         t = case["train"]
         config = t["config"]
@@ -364,7 +392,7 @@ def compute(case, margins=None):
         else:
             target = torch.tensor(np.asarray(t["target"], np.float64).astype(np.float32).astype(np.float64))
         losses, norms, first, updated, clip_ratios = train(layers, params, x, config, target, labels, t["steps"],
-                                                           margins)
+                                                           margins, lengths)
         updated_model = copy.deepcopy(document)
         for index, layer in enumerate(updated_model["layers"]):
             # A model document holds float32 values: the float64 result, rounded once at the end.
@@ -556,6 +584,18 @@ def draw_model(spec, rng):
             if which in ("both", "hh"):
                 weights["bias_hh"] = b_hh
             size = H
+            if layer.get("direction") == "bidirectional":
+                # The backward cell: same shapes, drawn after the forward one, PyTorch's names.
+                weights["weight_ih_reverse"] = rng.uniform(-bound, bound, (rows, weights["weight_ih"].shape[1]))
+                weights["weight_hh_reverse"] = rng.uniform(-bound, bound, (rows, H))
+                b_ih = rng.uniform(-bound, bound, rows)
+                b_hh = rng.uniform(-bound, bound, rows)
+                if which in ("both", "ih"):
+                    weights["bias_ih_reverse"] = b_ih
+                if which in ("both", "hh"):
+                    weights["bias_hh_reverse"] = b_hh
+                weights.update({k: v.astype(np.float32) for k, v in weights.items() if k.endswith("_reverse")})
+                size = 2 * H
         drawn.append(weights)
     return drawn
 
@@ -572,7 +612,9 @@ def model_document(spec, drawn, form, name):
 
 def output_size(spec):
     last = spec["layers"][-1]
-    return last["units"] if last["type"] == "dense" else last["hidden_size"]
+    if last["type"] == "dense":
+        return last["units"]
+    return last["hidden_size"] * (2 if last.get("direction") == "bidirectional" else 1)
 
 
 def draw_targets(kind, shape, rng):
@@ -594,10 +636,15 @@ def build_case(spec, specs_by_name):
     rng = np.random.default_rng(base["seed"])
     drawn = draw_model(base, rng)
     batch, steps = base["batch"], base["steps"]
-    x = f32_list(rng.standard_normal((batch, steps, base["input_size"])))
+    x = rng.standard_normal((batch, steps, base["input_size"]))
+    lengths = base.get("lengths")
+    if lengths is not None:
+        x = sequences.fill_padding(x, lengths, rng)
     case = {"name": spec["name"], "description": spec["description"],
             "model": model_document(base, drawn, spec.get("form", "flat"), spec["name"]),
-            "batch": batch, "steps": steps, "input": x}
+            "batch": batch, "steps": steps, "input": f32_list(x)}
+    if lengths is not None:
+        case["lengths"] = lengths
     train_spec = spec.get("train")
     if train_spec:
         config = train_spec["config"]
@@ -608,6 +655,8 @@ def build_case(spec, specs_by_name):
             train["labels"] = [int(v) for v in rng.integers(0, output_size(base), positions).reshape(-1)]
         else:
             train["target"] = draw_targets(train_spec["targets"], positions + (output_size(base),), rng)
+            if lengths is not None and not last:
+                train["target"] = sequences.pad_targets(train["target"], lengths, steps)
         case["train"] = train
     margins = Margins()
     computed = compute(case, margins)
@@ -618,9 +667,11 @@ def build_case(spec, specs_by_name):
         raise AssertionError(f"{spec['name']}: a gradient norm within 2% of the clipping threshold")
     if ratios and (ratios[0] > 1) != train_spec["clipped"]:
         raise AssertionError(f"{spec['name']}: the first step is {'not ' if train_spec['clipped'] else ''}clipped")
-    ordered = {key: case[key] for key in ("name", "description", "model", "batch", "steps", "input")}
+    ordered = {key: case[key] for key in ("name", "description", "model", "batch", "steps", "lengths", "input")
+               if key in case}
     ordered["output"] = computed["output"]
-    ordered["final_state"] = computed["final_state"]
+    if "final_state" in computed:  # absent for a model with a bidirectional layer
+        ordered["final_state"] = computed["final_state"]
     if "train" in case:
         t = case["train"]
         ordered["train"] = {"config": t["config"], "steps": t["steps"]}
@@ -710,21 +761,28 @@ def case_text(case):
     return json.dumps(case, separators=(",", ":")) + "\n"
 
 
-def generate(out):
+def write_cases(specs, out):
     out.mkdir(parents=True, exist_ok=True)
-    by_name = {spec["name"]: spec for spec in SPECS}
+    by_name = {spec["name"]: spec for spec in specs}
     total = 0
-    for spec in SPECS:
+    for spec in specs:
         case, clip_ratios = build_case(spec, by_name)
         text = case_text(case)
         (out / f"{spec['name']}.json").write_text(text, encoding="utf-8")
         total += len(text)
         extra = f", norm/clip {', '.join(f'{r:.3f}' for r in clip_ratios)}" if clip_ratios else ""
-        print(f"{spec['name']}.json  {len(text)} bytes{extra}")
+        print(f"{out.name}/{spec['name']}.json  {len(text)} bytes{extra}")
+    return total
+
+
+def generate(out):
+    total = write_cases(SPECS, out)
     (out / "invalid").mkdir(exist_ok=True)
     for name, data in invalid_files().items():
         (out / "invalid" / name).write_bytes(data)
     print(f"{len(SPECS)} cases, {total} bytes; invalid/: {len(invalid_documents())} documents and manifest.json")
+    total = write_cases(sequences.SPECS, out / "sequences")
+    print(f"sequences/: {len(sequences.SPECS)} cases, {total} bytes")
 
 
 def differences(mine, theirs, tolerance):
@@ -769,8 +827,13 @@ def check(directory, tolerance):
             print(f"{name:34} cannot recompute: {error}")
             failures += 1
             continue
-        rows = [("output", computed["output"], case["output"]),
-                ("final_state", computed["final_state"], case["final_state"])]
+        rows = [("output", computed["output"], case["output"])]
+        if ("final_state" in computed) != ("final_state" in case):
+            print(f"{name:34} final_state: {'absent' if 'final_state' in case else 'present'} here, "
+                  f"{'present' if 'final_state' in case else 'absent'} in the case")
+            failures += 1
+        elif "final_state" in case:
+            rows.append(("final_state", computed["final_state"], case["final_state"]))
         if "train" in case:
             mine, theirs = computed["train"], case["train"]
             rows += [("losses", mine["losses"], theirs["losses"]),
@@ -818,7 +881,14 @@ def check(directory, tolerance):
               + (f"; different or missing: {', '.join(other)}" if other else "")
               + (f"; extra there: {', '.join(sorted(theirs - set(mine)))}" if theirs - set(mine) else ""))
     print(f"{'FAILED' if failures else 'OK'}: {len(files)} cases, {failures} problems (tolerance {tolerance:g})")
-    return 1 if failures else 0
+    status = 1 if failures else 0
+    if (directory / "sequences").is_dir():
+        print(f"\n{directory / 'sequences'}:")
+        status = max(status, check(directory / "sequences", tolerance))
+    return status
+
+
+import sequences  # noqa: E402  (bidirectional layers and per-stream lengths; uses the helpers above)
 
 
 def main(argv=None):
