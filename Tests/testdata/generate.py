@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Recur's reference test cases: the generator, and a checker for any folder of cases.
 
-    python3 Tests/testdata/generate.py              # (re)writes every case beside this script
+    python3 Tests/testdata/generate.py              # (re)writes every case beside this script (and sequences/)
     python3 Tests/testdata/generate.py --out DIR    # writes them into DIR instead
     python3 Tests/testdata/generate.py --check DIR  # recomputes every case in DIR and reports differences
 
@@ -11,13 +11,16 @@ byte for byte. The cell formulas, the losses, clipping and the optimizers are
 written out here (autograd gives the gradients); the explicit cells are checked
 against torch.nn.RNN / LSTM / GRU in float64 on every forward pass from zero
 state, which pins the gate orders (PyTorch's: i, f, g, o and r, z, n).
+Bidirectional layers and per-stream lengths (`lengths`) are handled by
+sequences.py beside this file, whose SPECS are written into sequences/.
 
 `--check DIR` reads every top-level `*.json` case in DIR (this format: see
 README.md), recomputes output, final_state and every `train` field from the
 case's own model, input, config and targets, and prints the largest absolute
 and relative difference per field. If DIR has an `invalid/` folder, its
 documents and manifest are compared byte for byte with the ones this script
-writes. Exit status 1 when a difference exceeds --tolerance (elementwise
+writes, and a `sequences/` folder is checked after DIR's own cases. Exit status 1
+when a difference exceeds --tolerance (elementwise
 |mine - theirs| <= tol * (1 + |theirs|)), or a case cannot be recomputed.
 
 Needs numpy and torch (CPU is enough); the tests that read the cases need
@@ -585,17 +588,7 @@ def draw_model(spec, rng):
                 weights["bias_hh"] = b_hh
             size = H
             if layer.get("direction") == "bidirectional":
-                # The backward cell: same shapes, drawn after the forward one, PyTorch's names.
-                weights["weight_ih_reverse"] = rng.uniform(-bound, bound, (rows, weights["weight_ih"].shape[1]))
-                weights["weight_hh_reverse"] = rng.uniform(-bound, bound, (rows, H))
-                b_ih = rng.uniform(-bound, bound, rows)
-                b_hh = rng.uniform(-bound, bound, rows)
-                if which in ("both", "ih"):
-                    weights["bias_ih_reverse"] = b_ih
-                if which in ("both", "hh"):
-                    weights["bias_hh_reverse"] = b_hh
-                weights.update({k: v.astype(np.float32) for k, v in weights.items() if k.endswith("_reverse")})
-                size = 2 * H
+                size = sequences.draw_reverse(weights, which, bound, rng)
         drawn.append(weights)
     return drawn
 

@@ -178,6 +178,21 @@ def forward(layers, params, x, lengths, margins, name):
     return result
 
 
+def draw_reverse(weights, which, bound, rng):
+    """Adds a bidirectional layer's backward cell to its drawn forward tensors: same shapes and
+    bounds, drawn after them, PyTorch's names. Returns the layer's output size, 2H."""
+    rows, H = weights["weight_hh"].shape
+    weights["weight_ih_reverse"] = rng.uniform(-bound, bound, weights["weight_ih"].shape).astype(np.float32)
+    weights["weight_hh_reverse"] = rng.uniform(-bound, bound, (rows, H)).astype(np.float32)
+    b_ih = rng.uniform(-bound, bound, rows).astype(np.float32)
+    b_hh = rng.uniform(-bound, bound, rows).astype(np.float32)
+    if which in ("both", "ih"):
+        weights["bias_ih_reverse"] = b_ih
+    if which in ("both", "hh"):
+        weights["bias_hh_reverse"] = b_hh
+    return 2 * H
+
+
 def fill_padding(x, lengths, rng):
     """Inputs past each stream's length: 1000 + N(0, 1), which changes the result if read."""
     x = np.array(x)
