@@ -325,6 +325,20 @@ recur_status recur_state_step(recur_state *state, const float *x, float *y);
  */
 recur_status recur_state_run(recur_state *state, const float *x, size_t steps, float *y);
 
+/* Like recur_state_run, for streams of different lengths: stream b runs
+ * only its first lengths[b] steps (0 <= lengths[b] <= steps). Its inputs
+ * past that are never read, its outputs there are written as 0, and its
+ * state afterwards is the one after its own last step (unchanged when
+ * lengths[b] is 0). A stream's floats are bit-identical to running it
+ * alone for its own length. `lengths` has one entry per stream.
+ * On error the state is unchanged.
+ * Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, steps 0, a length
+ * above steps: the message names the stream), RECUR_ERROR_SHAPE (batch *
+ * steps too large), RECUR_ERROR_NUMERIC (x holds NaN or infinity within a
+ * stream's length).
+ */
+recur_status recur_state_run_lengths(recur_state *state, const float *x, size_t steps, const size_t *lengths, float *y);
+
 /* Splits the streams of later step/run calls over `threads` threads (opt-in;
  * 1, the default, starts no thread and takes no lock). Outputs stay
  * bit-identical to one thread. More threads than streams are not used.

@@ -41,6 +41,7 @@ TYPES = {
     "Int32": "int32_t",
     "Float": "float",
     "UnsafeMutablePointer<UInt>?": "size_t *",
+    "UnsafePointer<UInt>?": "const size_t *",
     "UnsafePointer<Float>?": "const float *",
     "UnsafeMutablePointer<Float>?": "float *",
     "UnsafePointer<Int32>?": "const int32_t *",

@@ -123,6 +123,26 @@ public func recur_state_run(_ state: StatePointer?, _ x: UnsafePointer<Float>?, 
     }
 }
 
+/// Like recur_state_run, for streams of different lengths: stream b runs
+/// only its first lengths[b] steps (0 <= lengths[b] <= steps). Its inputs
+/// past that are never read, its outputs there are written as 0, and its
+/// state afterwards is the one after its own last step (unchanged when
+/// lengths[b] is 0). A stream's floats are bit-identical to running it
+/// alone for its own length. `lengths` has one entry per stream.
+/// On error the state is unchanged.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, steps 0, a length
+/// above steps: the message names the stream), RECUR_ERROR_SHAPE (batch *
+/// steps too large), RECUR_ERROR_NUMERIC (x holds NaN or infinity within a
+/// stream's length).
+@_cdecl("recur_state_run_lengths")
+public func recur_state_run_lengths(_ state: StatePointer?, _ x: UnsafePointer<Float>?, _ steps: UInt, _ lengths: UnsafePointer<UInt>?, _ y: UnsafeMutablePointer<Float>?) -> Status {
+    withStatus { () throws(RecurError) in
+        let state = try Handle.unbox(state, as: State.self, "state")
+        try state.run(x: try required(x, "x"), steps: try count(steps, "steps"), lengths: try required(lengths, "lengths"),
+                      y: try required(y, "y"))
+    }
+}
+
 /// Splits the streams of later step/run calls over `threads` threads (opt-in;
 /// 1, the default, starts no thread and takes no lock). Outputs stay
 /// bit-identical to one thread. More threads than streams are not used.

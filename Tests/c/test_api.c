@@ -1024,6 +1024,16 @@ static void check_null_and_zero(void)
     CHECK_STATUS(recur_state_run(NULL, x, 1, y), RECUR_ERROR_INVALID_ARGUMENT, "recur_state_run(NULL state)");
     CHECK_STATUS(recur_state_run(state, NULL, 1, y), RECUR_ERROR_INVALID_ARGUMENT, "recur_state_run(x = NULL)");
     CHECK_STATUS(recur_state_run(state, x, 1, NULL), RECUR_ERROR_INVALID_ARGUMENT, "recur_state_run(y = NULL)");
+    {
+        const size_t lengths[2] = {1, 0}, too_long[2] = {1, 2};
+        CHECK_STATUS(recur_state_run_lengths(NULL, x, 1, lengths, y), RECUR_ERROR_INVALID_ARGUMENT, "run_lengths(NULL state)");
+        CHECK_STATUS(recur_state_run_lengths(state, NULL, 1, lengths, y), RECUR_ERROR_INVALID_ARGUMENT, "run_lengths(x = NULL)");
+        CHECK_STATUS(recur_state_run_lengths(state, x, 1, NULL, y), RECUR_ERROR_INVALID_ARGUMENT, "run_lengths(lengths = NULL)");
+        CHECK_STATUS(recur_state_run_lengths(state, x, 1, lengths, NULL), RECUR_ERROR_INVALID_ARGUMENT, "run_lengths(y = NULL)");
+        CHECK_STATUS(recur_state_run_lengths(state, x, 0, lengths, y), RECUR_ERROR_INVALID_ARGUMENT, "run_lengths(steps = 0)");
+        CHECK_STATUS(recur_state_run_lengths(state, x, 1, too_long, y), RECUR_ERROR_INVALID_ARGUMENT, "run_lengths(a length above steps)");
+        CHECK(strstr(recur_last_error(), "lengths[1]") != NULL, "the message names the stream: %s", recur_last_error());
+    }
     CHECK_STATUS(recur_state_reset(NULL), RECUR_ERROR_INVALID_ARGUMENT, "recur_state_reset(NULL)");
     CHECK_STATUS(recur_state_reset_stream(NULL, 0), RECUR_ERROR_INVALID_ARGUMENT, "recur_state_reset_stream(NULL)");
     CHECK_STATUS(recur_state_get(NULL, buf, n), RECUR_ERROR_INVALID_ARGUMENT, "recur_state_get(NULL state)");

@@ -301,6 +301,38 @@ static int reference_cases(const std::string &dir)
     return static_cast<int>(files.size());
 }
 
+// Streams of different lengths (sequences/ cases whose layers all run forward):
+// outputs and final state against PyTorch's packed sequences.
+static void length_cases(const std::string &dir)
+{
+    int checked = 0;
+    for (const auto &entry : fs::directory_iterator(fs::path(dir) / "sequences")) {
+        if (entry.path().extension() != ".json")
+            continue;
+        Json doc(entry.path().string());
+        json_object *lengths = doc.root ? member(doc.root, "lengths") : nullptr;
+        if (!lengths || text(member(doc.root, "model")).find("bidirectional") != std::string::npos)
+            continue;
+        const std::string name = entry.path().stem().string();
+        try {
+            recur::Model model = recur::Model::from_json(text(member(doc.root, "model")));
+            const size_t batch = static_cast<size_t>(json_object_get_int(member(doc.root, "batch")));
+            const size_t steps = static_cast<size_t>(json_object_get_int(member(doc.root, "steps")));
+            std::vector<size_t> counts;
+            for (size_t i = 0; i < json_object_array_length(lengths); i++)
+                counts.push_back(static_cast<size_t>(json_object_get_int(json_object_array_get_idx(lengths, i))));
+            recur::State state = model.state(batch);
+            check_close(state.run(floats(member(doc.root, "input")), steps, counts), floats(member(doc.root, "output")),
+                        5e-5, 5e-4, name + ": run with lengths: ");
+            check_close(state.get(), floats(member(doc.root, "final_state")), 5e-5, 5e-4, name + ": final state: ");
+            checked++;
+        } catch (const std::exception &error) {
+            check(false, name + ": unexpected exception: " + error.what());
+        }
+    }
+    check(checked >= 4, "at least 4 cases with lengths (found " + std::to_string(checked) + ")");
+}
+
 // ---- errors ---------------------------------------------------------------------------
 
 static recur_status status_named(const char *name)
@@ -575,6 +607,7 @@ int main(int argc, char **argv)
           "the library's version is the header's");
 
     const int cases = reference_cases(dir);
+    length_cases(dir);
     invalid_documents(dir);
     errors();
     moves();

@@ -603,6 +603,22 @@ public:
                            detail::product({{"batch", batch_}, {"steps", steps}, {"output_size", output_size_}}));
         detail::check(recur_state_run(handle_, xs.data(), steps, ys.data()), where);
     }
+    // Streams of different lengths: stream b runs only its first lengths[b]
+    // steps (0 ... steps); its inputs past them are never read, its outputs
+    // there are 0, and its state is the one after its own last step.
+    std::vector<float> run(FloatView xs, std::size_t steps, View<std::size_t> lengths)
+    {
+        const char *where = "State::run";
+        std::vector<float> ys(detail::checked_product(where, batch_ * output_size_, steps));
+        handle(where);
+        if (steps == 0)
+            throw Error(RECUR_ERROR_INVALID_ARGUMENT, "steps is 0", where);
+        detail::check_size(where, "xs", xs.size(), detail::checked_product(where, batch_ * input_size_, steps),
+                           detail::product({{"batch", batch_}, {"steps", steps}, {"input_size", input_size_}}));
+        detail::check_size(where, "lengths", lengths.size(), batch_, "one per stream");
+        detail::check(recur_state_run_lengths(handle_, xs.data(), steps, lengths.data(), ys.data()), where);
+        return ys;
+    }
 
     // Every stream back to zero.
     void reset() { detail::check(recur_state_reset(handle("State::reset")), "State::reset"); }

@@ -32,6 +32,8 @@ public final class State {
     /// Per layer: its output at every (stream, step) of a chunk,
     /// [batch][chunk][paddedOutput].
     let outputs: [FloatBuffer]
+    /// Each stream's steps within the current chunk, for runs with lengths.
+    private let chunkLengths: IntBuffer
     /// Per layer, where its forward pass reads and writes (all but the
     /// streams, the steps and the model's input), made once.
     private let passes: [ForwardPass]
@@ -71,6 +73,7 @@ public final class State {
         var outputs: [FloatBuffer] = []
         for layer in model.layers { outputs.append(try FloatBuffer(count: batch * chunk * layer.paddedOutput)) }
         self.outputs = outputs
+        chunkLengths = try IntBuffer(count: batch)
         passes = ChunkPlan.passes(model: model, kernels: kernels, chunk: chunk, widest: widest, outputs: outputs,
                                   inputProjections: inputProjections, stateProjections: stateProjections, values: values)
     }
@@ -112,26 +115,78 @@ public final class State {
     /// On any error the state is left unchanged.
     public func run(input: UnsafeBufferPointer<Float>, steps: Int,
                     output: UnsafeMutableBufferPointer<Float>) throws(RecurError) {
-        let (needIn, needOut) = try valueCounts(steps: steps)
-        let inputSize = model.inputSize, outputSize = model.outputSize
-        guard input.count == needIn else {
-            throw .shape("input has \(input.count) floats, batch \(batch) x steps \(steps) x input size \(inputSize) needs \(needIn)")
+        try checkBuffers(input: input, steps: steps, output: output)
+        guard let x = input.baseAddress, let y = output.baseAddress else { return }
+        try checkFinite(x, steps: steps, lengths: nil)
+        advance(x, steps: steps, lengths: nil, y)
+    }
+
+    /// `run` over streams of different lengths: stream b runs only its
+    /// first `lengths[b]` steps (0 ... steps). Its inputs past them are never
+    /// read, its outputs there are written as 0, and its state afterwards is
+    /// the one after its own last step. A stream's floats are the same as
+    /// when it runs alone for its own length.
+    public func run(input: UnsafeBufferPointer<Float>, steps: Int, lengths: UnsafeBufferPointer<UInt>,
+                    output: UnsafeMutableBufferPointer<Float>) throws(RecurError) {
+        try checkBuffers(input: input, steps: steps, output: output)
+        guard lengths.count == batch, let lengthBase = lengths.baseAddress else {
+            throw .shape("lengths has \(lengths.count) entries, one per stream (\(batch)) is needed")
         }
-        guard output.count == needOut else {
-            throw .shape("output has room for \(output.count) floats, batch \(batch) x steps \(steps) x output size \(outputSize) needs \(needOut)")
+        for stream in 0..<batch where lengths[stream] > UInt(steps) {
+            throw .invalidArgument("lengths[\(stream)] is \(lengths[stream]), more than steps (\(steps))")
         }
         guard let x = input.baseAddress, let y = output.baseAddress else { return }
-        // Refuse non-finite input before touching the state.
-        for i in 0..<needIn where !x[i].isFinite {
-            let stream = i / (steps * inputSize), t = i / inputSize % steps, feature = i % inputSize
-            throw RecurError(.numeric, "input[\(stream)][\(t)][\(feature)] is \(x[i]), not a finite number")
+        try checkFinite(x, steps: steps, lengths: lengthBase)
+        advance(x, steps: steps, lengths: lengthBase, y)
+    }
+
+    /// `run` with lengths over C arrays (the sizes are checked here).
+    public func run(x: UnsafePointer<Float>, steps: Int, lengths: UnsafePointer<UInt>,
+                    y: UnsafeMutablePointer<Float>) throws(RecurError) {
+        let (needIn, needOut) = try valueCounts(steps: steps)
+        try run(input: UnsafeBufferPointer(start: x, count: needIn), steps: steps,
+                lengths: UnsafeBufferPointer(start: lengths, count: batch),
+                output: UnsafeMutableBufferPointer(start: y, count: needOut))
+    }
+
+    private func checkBuffers(input: UnsafeBufferPointer<Float>, steps: Int,
+                              output: UnsafeMutableBufferPointer<Float>) throws(RecurError) {
+        let (needIn, needOut) = try valueCounts(steps: steps)
+        guard input.count == needIn else {
+            throw .shape("input has \(input.count) floats, batch \(batch) x steps \(steps) x input size \(model.inputSize) needs \(needIn)")
         }
+        guard output.count == needOut else {
+            throw .shape("output has room for \(output.count) floats, batch \(batch) x steps \(steps) x output size \(model.outputSize) needs \(needOut)")
+        }
+    }
+
+    /// Refuses non-finite input (of each stream's own steps) before the
+    /// state is touched.
+    private func checkFinite(_ x: UnsafePointer<Float>, steps: Int, lengths: UnsafePointer<UInt>?) throws(RecurError) {
+        let inputSize = model.inputSize
+        for stream in 0..<batch {
+            let own = lengths.map { Int($0[stream]) } ?? steps
+            let start = stream * steps * inputSize
+            for i in start..<(start + own * inputSize) where !x[i].isFinite {
+                throw RecurError(.numeric, "input[\(stream)][\((i - start) / inputSize)][\(i % inputSize)] is \(x[i]), not a finite number")
+            }
+        }
+    }
+
+    /// Runs `steps` steps chunk by chunk (checked inputs).
+    private func advance(_ x: UnsafePointer<Float>, steps: Int, lengths: UnsafePointer<UInt>?, _ y: UnsafeMutablePointer<Float>) {
+        let inputSize = model.inputSize, outputSize = model.outputSize
         var start = 0
         while start < steps {
             let count = min(chunk, steps - start)
             let chunkInput = x + start * inputSize
+            // Each stream's steps within this chunk.
+            if let lengths {
+                for stream in 0..<batch { chunkLengths.base[stream] = max(0, min(count, Int(lengths[stream]) - start)) }
+            }
             passes.withUnsafeBufferPointer { passes in
-                let plan = ChunkPlan(passes: passes, halfWeights: model.halfParameters.map { UnsafePointer($0.base) })
+                let plan = ChunkPlan(passes: passes, halfWeights: model.halfParameters.map { UnsafePointer($0.base) },
+                                     lengths: lengths == nil ? nil : UnsafePointer(chunkLengths.base))
                 if let pool {
                     let parts = pool.count, batch = self.batch, model = self.model
                     pool.run { part in
@@ -145,9 +200,14 @@ public final class State {
             }
             let last = outputs[outputs.count - 1].base, width = model.layers[model.layers.count - 1].paddedOutput
             for stream in 0..<batch {
+                let own = lengths == nil ? count : chunkLengths.base[stream]
                 for t in 0..<count {
-                    (y + (stream * steps + start + t) * outputSize)
-                        .update(from: last + (stream * chunk + t) * width, count: outputSize)
+                    let target = y + (stream * steps + start + t) * outputSize
+                    if t < own {
+                        target.update(from: last + (stream * chunk + t) * width, count: outputSize)
+                    } else {
+                        target.update(repeating: 0, count: outputSize)
+                    }
                 }
             }
             start += count
@@ -208,6 +268,8 @@ private struct ChunkPlan: ForwardBufferPlan {
     /// The model's fp16 weights when it has them (read per call: the
     /// storage may change between calls).
     let halfWeights: UnsafePointer<UInt16>?
+    /// Each stream's steps in this chunk, when streams have lengths.
+    let lengths: UnsafePointer<Int>?
 
     @inline(__always)
     func forwardPass(layer index: Int, input x: UnsafePointer<Float>, inputStreamStride: Int,
@@ -216,6 +278,7 @@ private struct ChunkPlan: ForwardBufferPlan {
         let input = index > 0 ? pass.input
             : Sequences(base: UnsafeMutablePointer(mutating: x), streamStride: inputStreamStride, stepStride: pass.input.stepStride)
         return ForwardPass(kernels: pass.kernels, weights: pass.weights, halfWeights: halfWeights, streams: streams, steps: steps,
+                           lengths: lengths,
                            input: input, output: pass.output, record: nil, keepsInitialState: false,
                            inputProjections: pass.inputProjections, stateProjections: pass.stateProjections, state: pass.state)
     }
@@ -235,7 +298,7 @@ private struct ChunkPlan: ForwardBufferPlan {
             }
             passes.append(ForwardPass(
                 kernels: kernels.level, weights: UnsafePointer(model.parameters.base), halfWeights: nil,
-                streams: 0..<0, steps: 0, input: input,
+                streams: 0..<0, steps: 0, lengths: nil, input: input,
                 output: Sequences(base: outputs[index].base, streamStride: chunk * layer.paddedOutput, stepStride: layer.paddedOutput),
                 record: nil, keepsInitialState: false,
                 inputProjections: Sequences(base: inputProjections.base, streamStride: chunk * widest, stepStride: layer.width),

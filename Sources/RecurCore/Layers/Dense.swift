@@ -20,8 +20,8 @@ enum DenseLayer: LayerDefinition {
         // W x straight into the output, then bias and activation in place.
         pass.projectInputs(layer, into: pass.output)
         let (output, record) = (pass.output, pass.record)
-        for stream in pass.streams {
-            pass.kernels.denseForward(count: pass.steps, units: layer.outputSize, width: layer.width,
+        for stream in pass.streams where pass.steps(of: stream) > 0 {
+            pass.kernels.denseForward(count: pass.steps(of: stream), units: layer.outputSize, width: layer.width,
                                       activation: layer.activation.code, values: output.steps(of: stream),
                                       bias: pass.inputBias(layer), record: record?.steps(of: stream))
         }

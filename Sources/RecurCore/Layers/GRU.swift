@@ -20,11 +20,12 @@ enum GRULayer: LayerDefinition {
     static let carriesDirectGradient = true
 
     static func forward(_ layer: Layer, _ pass: ForwardPass) {
-        let hidden = layer.paddedOutput, first = pass.first
+        let hidden = layer.paddedOutput
         let biasIH = pass.inputBias(layer), biasHH = pass.recurrentBias(layer)
         let (ax, ah, state, output, record) = (pass.inputProjections, pass.stateProjections, pass.state, pass.output, pass.record)
-        pass.runRecurrent(layer) { t in
-            pass.kernels.gruForward(count: pass.count, hidden: hidden,
+        pass.runRecurrent(layer) { t, rows in
+            let first = rows.lowerBound
+            pass.kernels.gruForward(count: rows.count, hidden: hidden,
                                     inputProjection: ax.step(t, from: first).readOnly, stateProjection: ah.from(first).readOnly,
                                     biasIH: biasIH, biasHH: biasHH, state: state.from(first),
                                     output: output.step(t, from: first), record: record?.step(t, from: first))

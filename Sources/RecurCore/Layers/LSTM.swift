@@ -17,7 +17,7 @@ enum LSTMLayer: LayerDefinition {
     static let carriesDirectGradient = false
 
     static func forward(_ layer: Layer, _ pass: ForwardPass) {
-        let hidden = layer.paddedOutput, first = pass.first
+        let hidden = layer.paddedOutput
         let biasIH = pass.inputBias(layer), biasHH = pass.recurrentBias(layer)
         let (ax, ah, state, output, record) = (pass.inputProjections, pass.stateProjections, pass.state, pass.output, pass.record)
         if pass.keepsInitialState, let record {
@@ -26,8 +26,9 @@ enum LSTMLayer: LayerDefinition {
                 (record.at(stream: stream, step: 0) - record.stepStride + 4 * hidden).update(from: state[stream] + hidden, count: hidden)
             }
         }
-        pass.runRecurrent(layer) { t in
-            pass.kernels.lstmForward(count: pass.count, hidden: hidden,
+        pass.runRecurrent(layer) { t, rows in
+            let first = rows.lowerBound
+            pass.kernels.lstmForward(count: rows.count, hidden: hidden,
                                      inputProjection: ax.step(t, from: first).readOnly, stateProjection: ah.from(first).readOnly,
                                      biasIH: biasIH, biasHH: biasHH, state: state.from(first),
                                      output: output.step(t, from: first), record: record?.step(t, from: first))

@@ -16,11 +16,12 @@ enum RNNLayer: LayerDefinition {
     static let carriesDirectGradient = false
 
     static func forward(_ layer: Layer, _ pass: ForwardPass) {
-        let hidden = layer.paddedOutput, first = pass.first, relu = layer.activation == .relu
+        let hidden = layer.paddedOutput, relu = layer.activation == .relu
         let biasIH = pass.inputBias(layer), biasHH = pass.recurrentBias(layer)
         let (ax, ah, state, output) = (pass.inputProjections, pass.stateProjections, pass.state, pass.output)
-        pass.runRecurrent(layer) { t in
-            pass.kernels.rnnForward(count: pass.count, hidden: hidden, relu: relu,
+        pass.runRecurrent(layer) { t, rows in
+            let first = rows.lowerBound
+            pass.kernels.rnnForward(count: rows.count, hidden: hidden, relu: relu,
                                     inputProjection: ax.step(t, from: first).readOnly, stateProjection: ah.from(first).readOnly,
                                     biasIH: biasIH, biasHH: biasHH, state: state.from(first), output: output.step(t, from: first))
         }

@@ -55,6 +55,11 @@ struct ForwardPass {
     let halfWeights: UnsafePointer<UInt16>?
     let streams: Range<Int>
     let steps: Int
+    /// Per stream (indexed by stream): how many of the `steps` steps it
+    /// runs, when streams have different lengths (nil: all of them). A
+    /// stream's inputs past its steps are never read, nor its outputs
+    /// written, and its state stays the one after its own last step.
+    let lengths: UnsafePointer<Int>?
     /// The layer's input (the model's input, or the layer below's output).
     let input: Sequences
     /// Its output at every step: h_t, or a dense layer's y_t.
@@ -73,6 +78,24 @@ struct ForwardPass {
 
     var first: Int { streams.lowerBound }
     var count: Int { streams.count }
+
+    /// How many steps stream `stream` runs.
+    @inline(__always) func steps(of stream: Int) -> Int { lengths.map { $0[stream] } ?? steps }
+
+    /// The streams that run step t, as runs of consecutive streams
+    /// (`body(run)` for each): all of them without lengths.
+    @inline(__always)
+    func forEachRun(at t: Int, _ body: (Range<Int>) -> Void) {
+        guard let lengths else { return body(streams) }
+        var start = first
+        while start < streams.upperBound {
+            while start < streams.upperBound && lengths[start] <= t { start += 1 }
+            var end = start
+            while end < streams.upperBound && lengths[end] > t { end += 1 }
+            if start < end { body(start..<end) }
+            start = end
+        }
+    }
 
     /// out[i] = W x[i] for `count` rows, with the weight block at `offset`
     /// of the parameters, in the model's weight storage for inference.
@@ -94,7 +117,13 @@ struct ForwardPass {
     /// FMA chain either way.
     @inline(__always)
     func projectInputs(_ layer: Layer, into out: Sequences) {
-        if count >= steps {
+        if lengths != nil {
+            // Only each stream's own steps: the inputs past them are never read.
+            for stream in streams where steps(of: stream) > 0 {
+                project(steps(of: stream), depth: layer.inputSize, width: layer.width, weightOffset: layer.inputWeightOffset,
+                        input: input.steps(of: stream), output: out.steps(of: stream))
+            }
+        } else if count >= steps {
             for t in 0..<steps {
                 project(count, depth: layer.inputSize, width: layer.width, weightOffset: layer.inputWeightOffset,
                         input: input.step(t, from: first), output: out.step(t, from: first))
@@ -107,11 +136,11 @@ struct ForwardPass {
         }
     }
 
-    /// W_hh h of every stream, into `stateProjections`.
+    /// W_hh h of the streams `rows`, into `stateProjections`.
     @inline(__always)
-    func projectState(_ layer: Layer) {
-        project(count, depth: layer.outputSize, width: layer.width, weightOffset: layer.recurrentWeightOffset,
-                input: state.from(first), output: stateProjections.from(first))
+    func projectState(_ layer: Layer, _ rows: Range<Int>) {
+        project(rows.count, depth: layer.outputSize, width: layer.width, weightOffset: layer.recurrentWeightOffset,
+                input: state.from(rows.lowerBound), output: stateProjections.from(rows.lowerBound))
     }
 
     /// The layer's biases (nil when absent).
@@ -120,10 +149,11 @@ struct ForwardPass {
 
     /// The common shape of a recurrent layer's pass: the input projections
     /// of the whole chunk, then step by step the state projection and the
-    /// cell (`cell(t)`). In training, first the initial h is kept one step
-    /// before the outputs (the backward pass reads h_t-1 there).
+    /// cell (`cell(t, rows)`, for the streams `rows` that run step t). In
+    /// training, first the initial h is kept one step before the outputs
+    /// (the backward pass reads h_t-1 there).
     @inline(__always)
-    func runRecurrent(_ layer: Layer, cell: (_ t: Int) -> Void) {
+    func runRecurrent(_ layer: Layer, cell: (_ t: Int, _ rows: Range<Int>) -> Void) {
         projectInputs(layer, into: inputProjections)
         if keepsInitialState {
             for stream in streams {
@@ -131,8 +161,10 @@ struct ForwardPass {
             }
         }
         for t in 0..<steps {
-            projectState(layer)
-            cell(t)
+            forEachRun(at: t) { rows in
+                projectState(layer, rows)
+                cell(t, rows)
+            }
         }
     }
 }

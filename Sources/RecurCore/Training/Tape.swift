@@ -107,7 +107,7 @@ extension Tape: ForwardBufferPlan {
     func forwardPass(layer index: Int, input x: UnsafePointer<Float>, inputStreamStride: Int,
                      streams: Range<Int>, steps: Int) -> ForwardPass {
         ForwardPass(kernels: kernels.level, weights: UnsafePointer(model.parameters.base), halfWeights: nil,
-                    streams: streams, steps: steps,
+                    streams: streams, steps: steps, lengths: nil,
                     input: layerInput(index, x), output: output(index), record: record(index), keepsInitialState: true,
                     inputProjections: Sequences(base: inputProjections.base, streamStride: steps * widest,
                                                 stepStride: model.layers[index].width),

@@ -97,6 +97,7 @@ C_TYPES = {
     "char **": POINTER(CharPointer),
     "const char **": POINTER(c_char_p),
     "size_t *": POINTER(c_size_t),
+    "const size_t *": POINTER(c_size_t),
     "const float *": FloatPointer,
     "float *": FloatPointer,
     "const int32_t *": Int32Pointer,
@@ -153,6 +154,7 @@ FUNCTIONS = {
     "recur_state_set": ("recur_status", ["recur_state *", "const float *", "size_t"]),
     "recur_state_step": ("recur_status", ["recur_state *", "const float *", "float *"]),
     "recur_state_run": ("recur_status", ["recur_state *", "const float *", "size_t", "float *"]),
+    "recur_state_run_lengths": ("recur_status", ["recur_state *", "const float *", "size_t", "const size_t *", "float *"]),
     "recur_state_set_threads": ("recur_status", ["recur_state *", "size_t"]),
     # Fine-tuning
     "recur_trainer_create": ("recur_status", ["recur_model *", "const char *", "recur_trainer **"]),

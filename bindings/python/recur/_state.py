@@ -2,10 +2,12 @@
 
 import ctypes
 
+import numpy as np
+
 from . import _arrays
 from ._ffi import StatePointer, lib
 from ._handle import Handle
-from .errors import check
+from .errors import InvalidArgumentError, check
 
 
 class State(Handle):
@@ -50,9 +52,14 @@ class State(Handle):
         check(lib.recur_state_step(handle, _arrays.float_pointer(x), _arrays.float_pointer(y)))
         return y
 
-    def run(self, xs, out=None):
+    def run(self, xs, out=None, lengths=None):
         """Advances every stream by `steps` steps, continuing from the state:
-        xs (batch, steps, input_size) -> (batch, steps, output_size)."""
+        xs (batch, steps, input_size) -> (batch, steps, output_size).
+
+        With `lengths` (one per stream, 0 to steps), stream b runs only its
+        first lengths[b] steps: its inputs past them are never read, its
+        outputs there are 0, and its state is the one after its own last step
+        (recur_state_run_lengths)."""
         handle = self._handle()
         xs = _arrays.as_array(xs, "xs")
         if xs.ndim == 2 and self.batch == 1:
@@ -66,7 +73,17 @@ class State(Handle):
         _arrays.check_shape(xs, expected, "xs", alternative)
         xs = _arrays.float32(xs)
         ys = _arrays.output(out, out_shape)
-        check(lib.recur_state_run(handle, _arrays.float_pointer(xs), steps, _arrays.float_pointer(ys)))
+        if lengths is None:
+            check(lib.recur_state_run(handle, _arrays.float_pointer(xs), steps, _arrays.float_pointer(ys)))
+            return ys
+        lengths = _arrays.as_array(lengths, "lengths")
+        _arrays.check_shape(lengths, (self.batch,), "lengths")
+        if lengths.dtype.kind not in "iu" or (lengths < 0).any():
+            raise InvalidArgumentError(f"lengths must be non-negative integers, got {lengths!r}")
+        counts = np.ascontiguousarray(lengths, dtype=np.uintp)
+        check(lib.recur_state_run_lengths(handle, _arrays.float_pointer(xs), steps,
+                                          counts.ctypes.data_as(ctypes.POINTER(ctypes.c_size_t)),
+                                          _arrays.float_pointer(ys)))
         return ys
 
     def set_threads(self, threads):
