@@ -396,6 +396,25 @@ recur_status recur_trainer_step(recur_trainer *trainer, const float *x, size_t b
  */
 recur_status recur_trainer_step_labels(recur_trainer *trainer, const float *x, size_t batch, size_t steps, const int32_t *labels, float *out_loss);
 
+/* recur_trainer_step over sequences of different lengths: sequence b has
+ * its first lengths[b] steps (1 <= lengths[b] <= steps). "sequence"
+ * targets: the loss is the mean over the valid positions only (for mse and
+ * binary_cross_entropy, over their elements); inputs and targets at padded
+ * positions are never read. "last" targets: each sequence's target is
+ * compared with its output at its own last step. Stateful training carries
+ * each sequence's state after its own last step. `target` keeps the layout
+ * of recur_trainer_step.
+ * Returns as recur_trainer_step, and RECUR_ERROR_INVALID_ARGUMENT for
+ * lengths NULL or a length of 0 or above steps (the message names it).
+ */
+recur_status recur_trainer_step_lengths(recur_trainer *trainer, const float *x, size_t batch, size_t steps, const size_t *lengths, const float *target, float *out_loss);
+
+/* recur_trainer_step_labels over sequences of different lengths, as
+ * recur_trainer_step_lengths; labels at padded positions are never read.
+ * Returns as recur_trainer_step_lengths.
+ */
+recur_status recur_trainer_step_labels_lengths(recur_trainer *trainer, const float *x, size_t batch, size_t steps, const size_t *lengths, const int32_t *labels, float *out_loss);
+
 /* How many values a step of `batch` sequences of `steps` steps takes:
  * *out_targets floats for recur_trainer_step ([batch][steps][output_size],
  * or [batch][output_size] with "targets": "last"), and *out_labels int32

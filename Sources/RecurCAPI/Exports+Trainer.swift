@@ -80,6 +80,39 @@ public func recur_trainer_step_labels(_ trainer: TrainerPointer?, _ x: UnsafePoi
     }
 }
 
+/// recur_trainer_step over sequences of different lengths: sequence b has
+/// its first lengths[b] steps (1 <= lengths[b] <= steps). "sequence"
+/// targets: the loss is the mean over the valid positions only (for mse and
+/// binary_cross_entropy, over their elements); inputs and targets at padded
+/// positions are never read. "last" targets: each sequence's target is
+/// compared with its output at its own last step. Stateful training carries
+/// each sequence's state after its own last step. `target` keeps the layout
+/// of recur_trainer_step.
+/// Returns as recur_trainer_step, and RECUR_ERROR_INVALID_ARGUMENT for
+/// lengths NULL or a length of 0 or above steps (the message names it).
+@_cdecl("recur_trainer_step_lengths")
+public func recur_trainer_step_lengths(_ trainer: TrainerPointer?, _ x: UnsafePointer<Float>?, _ batch: UInt, _ steps: UInt, _ lengths: UnsafePointer<UInt>?, _ target: UnsafePointer<Float>?, _ out_loss: UnsafeMutablePointer<Float>?) -> Status {
+    withStatus { () throws(RecurError) in
+        let trainer = try Handle.unbox(trainer, as: Trainer.self, "trainer")
+        let loss = try trainer.step(x: try required(x, "x"), batch: try count(batch, "batch"), steps: try count(steps, "steps"),
+                                    lengths: try required(lengths, "lengths"), targets: try required(target, "target"))
+        out_loss?.pointee = loss
+    }
+}
+
+/// recur_trainer_step_labels over sequences of different lengths, as
+/// recur_trainer_step_lengths; labels at padded positions are never read.
+/// Returns as recur_trainer_step_lengths.
+@_cdecl("recur_trainer_step_labels_lengths")
+public func recur_trainer_step_labels_lengths(_ trainer: TrainerPointer?, _ x: UnsafePointer<Float>?, _ batch: UInt, _ steps: UInt, _ lengths: UnsafePointer<UInt>?, _ labels: UnsafePointer<Int32>?, _ out_loss: UnsafeMutablePointer<Float>?) -> Status {
+    withStatus { () throws(RecurError) in
+        let trainer = try Handle.unbox(trainer, as: Trainer.self, "trainer")
+        let loss = try trainer.step(x: try required(x, "x"), batch: try count(batch, "batch"), steps: try count(steps, "steps"),
+                                    lengths: try required(lengths, "lengths"), labels: try required(labels, "labels"))
+        out_loss?.pointee = loss
+    }
+}
+
 /// How many values a step of `batch` sequences of `steps` steps takes:
 /// *out_targets floats for recur_trainer_step ([batch][steps][output_size],
 /// or [batch][output_size] with "targets": "last"), and *out_labels int32

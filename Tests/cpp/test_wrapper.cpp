@@ -325,6 +325,15 @@ static void length_cases(const std::string &dir)
             check_close(state.run(floats(member(doc.root, "input")), steps, counts), floats(member(doc.root, "output")),
                         5e-5, 5e-4, name + ": run with lengths: ");
             check_close(state.get(), floats(member(doc.root, "final_state")), 5e-5, 5e-4, name + ": final state: ");
+            json_object *train = member(doc.root, "train");
+            if (train && member(train, "target")) {
+                // The first training step with lengths: its loss.
+                recur::Trainer trainer = model.trainer(text(member(train, "config")));
+                const float loss = trainer.step(floats(member(doc.root, "input")), batch, steps, counts,
+                                                floats(member(train, "target")));
+                const double expected = json_object_get_double(json_object_array_get_idx(member(train, "losses"), 0));
+                check(std::fabs(loss - expected) <= 1e-4 * std::fabs(expected), name + ": trainer step with lengths: loss");
+            }
             checked++;
         } catch (const std::exception &error) {
             check(false, name + ": unexpected exception: " + error.what());

@@ -758,6 +758,23 @@ public:
         return loss;
     }
 
+    // A step over sequences of different lengths (1 <= lengths[b] <= steps):
+    // the loss is the mean over valid positions ("last": each sequence's own
+    // last step); inputs and targets past a length are never read. target
+    // keeps step()'s layout.
+    float step(FloatView x, std::size_t batch, std::size_t steps, View<std::size_t> lengths, FloatView target)
+    {
+        const char *where = "Trainer::step";
+        check_x(where, x, batch, steps);
+        detail::check_size(where, "lengths", lengths.size(), batch, "one per sequence");
+        std::size_t expected = 0;
+        detail::check(recur_trainer_target_count(handle_, batch, steps, &expected, nullptr), where);
+        detail::check_size(where, "target", target.size(), expected, targets_last_ ? "batch x output_size" : "batch x steps x output_size");
+        float loss = 0;
+        detail::check(recur_trainer_step_lengths(handle_, x.data(), batch, steps, lengths.data(), target.data(), &loss), where);
+        return loss;
+    }
+
     // A step with class labels ("loss": "cross_entropy"): labels is
     // [batch][steps] (or [batch] for "targets": "last"), each in [0, output_size).
     float step_labels(FloatView x, std::size_t batch, std::size_t steps, LabelView labels)

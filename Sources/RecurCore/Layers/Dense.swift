@@ -29,8 +29,8 @@ enum DenseLayer: LayerDefinition {
 
     static func backward(_ layer: Layer, _ pass: BackwardPass) {
         let (dOut, output, gates) = (pass.outputGradient, pass.output, pass.inputSideGradients)
-        for stream in pass.streams {
-            pass.kernels.denseBackward(count: pass.steps, width: layer.width, activation: layer.activation.code,
+        for stream in pass.streams where pass.steps(of: stream) > 0 {
+            pass.kernels.denseBackward(count: pass.steps(of: stream), width: layer.width, activation: layer.activation.code,
                                        throughActivation: pass.throughActivation,
                                        outputGradient: dOut.steps(of: stream).readOnly, output: output.steps(of: stream).readOnly,
                                        gradient: gates.steps(of: stream))

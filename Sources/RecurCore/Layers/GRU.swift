@@ -33,11 +33,12 @@ enum GRULayer: LayerDefinition {
     }
 
     static func backward(_ layer: Layer, _ pass: BackwardPass) {
-        let hidden = layer.paddedOutput, first = pass.first
+        let hidden = layer.paddedOutput
         let (dOut, record, output) = (pass.outputGradient, pass.record, pass.output)
         let (inputSide, stateSide) = (pass.inputSideGradients, pass.stateSideGradients)
-        pass.runRecurrentBackward(layer) { t in
-            pass.kernels.gruBackward(count: pass.count, hidden: hidden, outputGradient: dOut.step(t, from: first).readOnly,
+        pass.runRecurrentBackward(layer) { t, rows in
+            let first = rows.lowerBound
+            pass.kernels.gruBackward(count: rows.count, hidden: hidden, outputGradient: dOut.step(t, from: first).readOnly,
                                      carryH: pass.carryH.from(first), record: record.step(t, from: first).readOnly,
                                      previousH: output.step(t - 1, from: first).readOnly,
                                      inputSide: inputSide.step(t, from: first), stateSide: stateSide.step(t, from: first))

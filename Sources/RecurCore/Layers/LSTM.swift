@@ -36,10 +36,11 @@ enum LSTMLayer: LayerDefinition {
     }
 
     static func backward(_ layer: Layer, _ pass: BackwardPass) {
-        let hidden = layer.paddedOutput, first = pass.first
+        let hidden = layer.paddedOutput
         let (dOut, record, gates) = (pass.outputGradient, pass.record, pass.inputSideGradients)
-        pass.runRecurrentBackward(layer) { t in
-            pass.kernels.lstmBackward(count: pass.count, hidden: hidden, outputGradient: dOut.step(t, from: first).readOnly,
+        pass.runRecurrentBackward(layer) { t, rows in
+            let first = rows.lowerBound
+            pass.kernels.lstmBackward(count: rows.count, hidden: hidden, outputGradient: dOut.step(t, from: first).readOnly,
                                       carryH: pass.carryH.from(first).readOnly, carryC: pass.carryC.from(first),
                                       record: record.step(t, from: first).readOnly,
                                       previousRecord: record.step(t - 1, from: first).readOnly,

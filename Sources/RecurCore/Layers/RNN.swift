@@ -28,10 +28,11 @@ enum RNNLayer: LayerDefinition {
     }
 
     static func backward(_ layer: Layer, _ pass: BackwardPass) {
-        let hidden = layer.paddedOutput, first = pass.first, relu = layer.activation == .relu
+        let hidden = layer.paddedOutput, relu = layer.activation == .relu
         let (dOut, output, gates) = (pass.outputGradient, pass.output, pass.inputSideGradients)
-        pass.runRecurrentBackward(layer) { t in
-            pass.kernels.rnnBackward(count: pass.count, hidden: hidden, relu: relu,
+        pass.runRecurrentBackward(layer) { t, rows in
+            let first = rows.lowerBound
+            pass.kernels.rnnBackward(count: rows.count, hidden: hidden, relu: relu,
                                      outputGradient: dOut.step(t, from: first).readOnly, carryH: pass.carryH.from(first).readOnly,
                                      output: output.step(t, from: first).readOnly, gateGradient: gates.step(t, from: first))
         }

@@ -27,6 +27,21 @@ enum StackRunner {
     }
 }
 
+/// Calls `body(run)` for each run of consecutive streams among `streams`
+/// that have more than t steps (all of them, at once, without lengths).
+@inline(__always)
+func runs(of streams: Range<Int>, at t: Int, lengths: UnsafePointer<Int>?, _ body: (Range<Int>) -> Void) {
+    guard let lengths else { return body(streams) }
+    var start = streams.lowerBound
+    while start < streams.upperBound {
+        while start < streams.upperBound && lengths[start] <= t { start += 1 }
+        var end = start
+        while end < streams.upperBound && lengths[end] > t { end += 1 }
+        if start < end { body(start..<end) }
+        start = end
+    }
+}
+
 /// Per-stream sequences: stream b's values at step t start at
 /// base + b·streamStride + t·stepStride.
 struct Sequences {
@@ -82,20 +97,9 @@ struct ForwardPass {
     /// How many steps stream `stream` runs.
     @inline(__always) func steps(of stream: Int) -> Int { lengths.map { $0[stream] } ?? steps }
 
-    /// The streams that run step t, as runs of consecutive streams
-    /// (`body(run)` for each): all of them without lengths.
+    /// The streams that run step t, in runs of consecutive streams.
     @inline(__always)
-    func forEachRun(at t: Int, _ body: (Range<Int>) -> Void) {
-        guard let lengths else { return body(streams) }
-        var start = first
-        while start < streams.upperBound {
-            while start < streams.upperBound && lengths[start] <= t { start += 1 }
-            var end = start
-            while end < streams.upperBound && lengths[end] > t { end += 1 }
-            if start < end { body(start..<end) }
-            start = end
-        }
-    }
+    func forEachRun(at t: Int, _ body: (Range<Int>) -> Void) { runs(of: streams, at: t, lengths: lengths, body) }
 
     /// out[i] = W x[i] for `count` rows, with the weight block at `offset`
     /// of the parameters, in the model's weight storage for inference.

@@ -11,6 +11,9 @@ struct BackwardPass {
     let kernels: any Kernels.Type
     let streams: Range<Int>
     let steps: Int
+    /// Per stream, how many steps it ran (nil: all): the backward pass
+    /// starts at each stream's own last step.
+    let lengths: UnsafePointer<Int>?
     /// dL/d(this layer's output) at every step, from the layer above or the loss.
     let outputGradient: Sequences
     /// The forward pass's outputs (h_t); one step before step 0, the initial h.
@@ -36,47 +39,54 @@ struct BackwardPass {
     var first: Int { streams.lowerBound }
     var count: Int { streams.count }
 
+    /// How many steps stream `stream` ran.
+    @inline(__always) func steps(of stream: Int) -> Int { lengths.map { $0[stream] } ?? steps }
+
     /// The common shape of a recurrent layer's backward pass: from the last
-    /// step to the first, `cell(t)` turns dL/dh_t (output gradient + carry)
-    /// into gate gradients, then W_hh^T carries the state side back to
-    /// dL/dh_t-1 (added to a direct part the cell left, for a GRU).
+    /// step to the first, `cell(t, rows)` turns dL/dh_t (output gradient +
+    /// carry) into gate gradients for the streams `rows` that ran step t,
+    /// then W_hh^T carries the state side back to dL/dh_t-1 (added to a
+    /// direct part the cell left, for a GRU).
     @inline(__always)
-    func runRecurrentBackward(_ layer: Layer, cell: (_ t: Int) -> Void) {
+    func runRecurrentBackward(_ layer: Layer, cell: (_ t: Int, _ rows: Range<Int>) -> Void) {
         let carryStride = carryH.stride
         carryH[first].update(repeating: 0, count: count * carryStride)
         carryC[first].update(repeating: 0, count: count * carryStride)
         let direct = layer.kind.definition.carriesDirectGradient
         for t in stride(from: steps - 1, through: 0, by: -1) {
-            if let squares = hiddenGradientSquares { recordHiddenGradient(layer, t, into: squares) }
-            cell(t)
-            // dL/dh_t-1 from the state side, as a forward product over the
-            // transposed weights (the fast, batched kernel).
-            let gh = stateSideGradients.step(t, from: first).readOnly
-            if direct {
-                let temporary = carryTemporary[first]
-                kernels.project(count: count, depth: layer.width, width: layer.paddedOutput, weights: recurrentTransposed,
-                                input: gh, output: carryTemporary.from(first))
-                let carry = carryH[first]
-                for s in 0..<count {
-                    for j in 0..<layer.paddedOutput { carry[s * carryStride + j] += temporary[s * carryStride + j] }
+            runs(of: streams, at: t, lengths: lengths) { rows in
+                if let squares = hiddenGradientSquares { recordHiddenGradient(layer, t, rows, into: squares) }
+                cell(t, rows)
+                // dL/dh_t-1 from the state side, as a forward product over
+                // the transposed weights (the fast, batched kernel).
+                let first = rows.lowerBound, count = rows.count
+                let gh = stateSideGradients.step(t, from: first).readOnly
+                if direct {
+                    let temporary = carryTemporary[first]
+                    kernels.project(count: count, depth: layer.width, width: layer.paddedOutput, weights: recurrentTransposed,
+                                    input: gh, output: carryTemporary.from(first))
+                    let carry = carryH[first]
+                    for s in 0..<count {
+                        for j in 0..<layer.paddedOutput { carry[s * carryStride + j] += temporary[s * carryStride + j] }
+                    }
+                } else {
+                    kernels.project(count: count, depth: layer.width, width: layer.paddedOutput, weights: recurrentTransposed,
+                                    input: gh, output: carryH.from(first))
                 }
-            } else {
-                kernels.project(count: count, depth: layer.width, width: layer.paddedOutput, weights: recurrentTransposed,
-                                input: gh, output: carryH.from(first))
             }
         }
     }
 
-    /// |dL/dh_t|^2 of each stream at step t (before the cell consumes it).
-    private func recordHiddenGradient(_ layer: Layer, _ t: Int, into squares: UnsafeMutablePointer<Float>) {
-        for s in 0..<count {
-            let dOut = outputGradient.at(stream: first + s, step: t), carry = carryH[first + s]
+    /// |dL/dh_t|^2 of each stream of `rows` at step t (before the cell consumes it).
+    private func recordHiddenGradient(_ layer: Layer, _ t: Int, _ rows: Range<Int>, into squares: UnsafeMutablePointer<Float>) {
+        for stream in rows {
+            let dOut = outputGradient.at(stream: stream, step: t), carry = carryH[stream]
             var sum: Float = 0
             for j in 0..<layer.outputSize {
                 let g = dOut[j] + carry[j]
                 sum += g * g
             }
-            squares[(first + s) * steps + t] = sum
+            squares[stream * steps + t] = sum
         }
     }
 }
@@ -129,6 +139,9 @@ final class Backprop {
             let trains = !frozenLayers.contains(index)
             let head = index == model.layers.count - 1
             let squares = diagnostics?.squares(layer: index, batch: batch, steps: tape.steps)
+            if model.layers[index].kind.isRecurrent {
+                squares?.update(repeating: 0, count: batch * tape.steps)   // positions past a length stay 0
+            }
             if let pool {
                 let parts = pool.count
                 pool.run { part in
@@ -150,7 +163,7 @@ final class Backprop {
         guard !streams.isEmpty, let lowest else { return }
         let layer = model.layers[index], carryStride = tape.widestOutput
         let pass = BackwardPass(
-            kernels: kernels, streams: streams, steps: tape.steps,
+            kernels: kernels, streams: streams, steps: tape.steps, lengths: tape.lengths,
             outputGradient: tape.outputGradient(index), output: tape.output(index), record: tape.record(index),
             inputSideGradients: tape.gateGradients(index, stateSide: false),
             stateSideGradients: tape.gateGradients(index, stateSide: true),
@@ -165,8 +178,8 @@ final class Backprop {
         if index > lowest {
             let gates = pass.inputSideGradients, below = tape.outputGradient(index - 1)
             let inputT = UnsafePointer(transposed.base + transposedOffsets[index].input)
-            for stream in streams {
-                kernels.project(count: tape.steps, depth: layer.width, width: below.stepStride, weights: inputT,
+            for stream in streams where pass.steps(of: stream) > 0 {
+                kernels.project(count: pass.steps(of: stream), depth: layer.width, width: below.stepStride, weights: inputT,
                                 input: gates.steps(of: stream).readOnly, output: below.steps(of: stream))
             }
         }
@@ -188,28 +201,30 @@ final class Backprop {
         let g = gradients.base
         let input = tape.layerInput(index, x), output = tape.output(index)
         let inputSide = tape.gateGradients(index, stateSide: false), stateSide = tape.gateGradients(index, stateSide: true)
+        // Each stream's own steps (the positions past its length hold no gradient).
+        func own(_ stream: Int) -> Int { tape.lengths.map { $0[stream] } ?? steps }
         // Gate gradients of the columns start ..< end, one row per step.
         func columnsOf(_ gradients: Sequences, _ stream: Int) -> ConstRows {
             ConstRows(base: gradients.at(stream: stream, step: 0) + start, stride: width)
         }
-        for stream in 0..<tape.batch {
-            kernels.accumulateWeightGradient(count: steps, depth: layer.inputSize, width: columns,
+        for stream in 0..<tape.batch where own(stream) > 0 {
+            kernels.accumulateWeightGradient(count: own(stream), depth: layer.inputSize, width: columns,
                                              input: input.steps(of: stream).readOnly, gradient: columnsOf(inputSide, stream),
                                              into: g + layer.inputWeightOffset + start * layer.inputSize)
             if layer.kind.isRecurrent {
                 // h_t-1 of step t: one step before the output of step t.
                 let previous = ConstRows(base: output.at(stream: stream, step: -1), stride: output.stepStride)
-                kernels.accumulateWeightGradient(count: steps, depth: layer.outputSize, width: columns,
+                kernels.accumulateWeightGradient(count: own(stream), depth: layer.outputSize, width: columns,
                                                  input: previous, gradient: columnsOf(stateSide, stream),
                                                  into: g + layer.recurrentWeightOffset + start * layer.outputSize)
             }
         }
-        for stream in 0..<tape.batch {
+        for stream in 0..<tape.batch where own(stream) > 0 {
             if let offset = layer.inputBiasOffset {
-                kernels.accumulateRows(count: steps, width: columns, gradient: columnsOf(inputSide, stream), into: g + offset + start)
+                kernels.accumulateRows(count: own(stream), width: columns, gradient: columnsOf(inputSide, stream), into: g + offset + start)
             }
             if let offset = layer.recurrentBiasOffset {
-                kernels.accumulateRows(count: steps, width: columns, gradient: columnsOf(stateSide, stream), into: g + offset + start)
+                kernels.accumulateRows(count: own(stream), width: columns, gradient: columnsOf(stateSide, stream), into: g + offset + start)
             }
         }
     }

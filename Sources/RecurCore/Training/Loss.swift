@@ -12,19 +12,22 @@ enum TargetValues {
 }
 
 enum LossFunction {
-    /// Loss over `positions` target positions of `width` outputs each.
-    /// `prediction(k)` is the head's output (mse) or logits (others) at
-    /// position k; writes dL/d(prediction) to `gradient(k)`. Returns the loss
-    /// in Double (accumulated in Double for a stable mean).
-    static func evaluate(_ loss: TrainerConfig.Loss, positions: Int, width: Int, targets: TargetValues,
+    /// Loss over the target positions k < `positions` for which
+    /// `isValid(k)` (`counted` of them: the mean is over those), `width`
+    /// outputs each. `prediction(k)` is the head's output (mse) or logits
+    /// (others) at position k; writes dL/d(prediction) to `gradient(k)`.
+    /// Targets of other positions are never read. Returns the loss in
+    /// Double (accumulated in Double for a stable mean).
+    static func evaluate(_ loss: TrainerConfig.Loss, positions: Int, counted: Int, isValid: (Int) -> Bool,
+                         width: Int, targets: TargetValues,
                          prediction: (Int) -> UnsafePointer<Float>,
                          gradient: (Int) -> UnsafeMutablePointer<Float>) -> Double {
         var total = 0.0
         switch loss {
         case .mse:
-            let scale = 2 / Float(positions * width)
+            let scale = 2 / Float(counted * width)
             guard case .values(let t) = targets else { return .nan }
-            for k in 0..<positions {
+            for k in 0..<positions where isValid(k) {
                 let (y, dy, target) = (prediction(k), gradient(k), t + k * width)
                 for j in 0..<width {
                     let difference = y[j] - target[j]
@@ -32,11 +35,11 @@ enum LossFunction {
                     dy[j] = scale * difference
                 }
             }
-            return total / Double(positions * width)
+            return total / Double(counted * width)
 
         case .crossEntropy:
-            let scale = 1 / Float(positions)
-            for k in 0..<positions {
+            let scale = 1 / Float(counted)
+            for k in 0..<positions where isValid(k) {
                 let (z, dz) = (prediction(k), gradient(k))
                 var largest = -Float.infinity
                 for j in 0..<width { largest = max(largest, z[j]) }
@@ -58,12 +61,12 @@ enum LossFunction {
                     for j in 0..<width { dz[j] = scale * (Approx.exp(Float(Double(z[j]) - logSum)) - (j == label ? 1 : 0)) }
                 }
             }
-            return total / Double(positions)
+            return total / Double(counted)
 
         case .binaryCrossEntropy:
-            let scale = 1 / Float(positions * width)
+            let scale = 1 / Float(counted * width)
             guard case .values(let t) = targets else { return .nan }
-            for k in 0..<positions {
+            for k in 0..<positions where isValid(k) {
                 let (z, dz, target) = (prediction(k), gradient(k), t + k * width)
                 for j in 0..<width {
                     // max(z, 0) - z t + log(1 + exp(-|z|)): no overflow for any z.
@@ -72,7 +75,7 @@ enum LossFunction {
                     dz[j] = scale * (Approx.sigmoid(z[j]) - target[j])
                 }
             }
-            return total / Double(positions * width)
+            return total / Double(counted * width)
         }
     }
 }
@@ -82,7 +85,8 @@ extension LossFunction {
     /// or logits (the others, its record) at each target position, and
     /// dL/d(those) written as the head's output gradient on the tape.
     /// Target position k is (stream k / steps, step k % steps) for
-    /// "sequence", (stream k, the last step) for "last".
+    /// "sequence", (stream k, its last step) for "last"; with lengths, the
+    /// positions past a stream's length do not count.
     static func evaluate(_ config: TrainerConfig, _ tape: Tape, _ targets: TrainingTargets) -> Double {
         let model = tape.model, head = model.layers.count - 1, steps = tape.steps
         let predictions = config.loss == .mse ? tape.output(head) : tape.record(head)
@@ -94,14 +98,25 @@ extension LossFunction {
         case .values(let buffer): values = .values(buffer.baseAddress!)
         case .labels(let buffer): values = .labels(buffer.baseAddress!)
         }
-        return evaluate(config.loss, positions: config.targetPositions(batch: tape.batch, steps: steps), width: model.outputSize,
-                        targets: values,
+        let lengths = tape.lengths
+        let positions = config.targetPositions(batch: tape.batch, steps: steps)
+        var counted = positions
+        if let lengths, everyStep {
+            counted = 0
+            for stream in 0..<tape.batch { counted += lengths[stream] }
+        }
+        @inline(__always) func place(_ k: Int) -> (stream: Int, step: Int) {
+            everyStep ? (k / steps, k % steps) : (k, (lengths?[k] ?? steps) - 1)
+        }
+        return evaluate(config.loss, positions: positions, counted: counted,
+                        isValid: { k in !everyStep || lengths == nil || k % steps < lengths![k / steps] },
+                        width: model.outputSize, targets: values,
                         prediction: { k in
-                            let (b, t) = everyStep ? (k / steps, k % steps) : (k, steps - 1)
+                            let (b, t) = place(k)
                             return UnsafePointer(predictions.at(stream: b, step: t))
                         },
                         gradient: { k in
-                            let (b, t) = everyStep ? (k / steps, k % steps) : (k, steps - 1)
+                            let (b, t) = place(k)
                             return outputGradient.at(stream: b, step: t)
                         })
     }

@@ -27,6 +27,28 @@ extension Trainer {
                         targets: .values(UnsafeBufferPointer(start: targets, count: counts.targets)))
     }
 
+    /// `step(x:batch:steps:targets:)` over sequences of different lengths:
+    /// sequence b has its first `lengths[b]` steps (1 ... steps); the loss is
+    /// the mean over valid positions ("last": each sequence's own last step).
+    @discardableResult
+    public func step(x: UnsafePointer<Float>, batch: Int, steps: Int, lengths: UnsafePointer<UInt>,
+                     targets: UnsafePointer<Float>) throws(RecurError) -> Float {
+        let counts = try valueCounts(batch: batch, steps: steps)
+        return try step(input: UnsafeBufferPointer(start: x, count: counts.input), batch: batch, steps: steps,
+                        lengths: UnsafeBufferPointer(start: lengths, count: batch),
+                        targets: .values(UnsafeBufferPointer(start: targets, count: counts.targets)))
+    }
+
+    /// The same with class labels.
+    @discardableResult
+    public func step(x: UnsafePointer<Float>, batch: Int, steps: Int, lengths: UnsafePointer<UInt>,
+                     labels: UnsafePointer<Int32>) throws(RecurError) -> Float {
+        let counts = try valueCounts(batch: batch, steps: steps)
+        return try step(input: UnsafeBufferPointer(start: x, count: counts.input), batch: batch, steps: steps,
+                        lengths: UnsafeBufferPointer(start: lengths, count: batch),
+                        targets: .labels(UnsafeBufferPointer(start: labels, count: config.targetPositions(batch: batch, steps: steps))))
+    }
+
     /// The same with class labels ("loss": "cross_entropy").
     @discardableResult
     public func step(x: UnsafePointer<Float>, batch: Int, steps: Int, labels: UnsafePointer<Int32>) throws(RecurError) -> Float {
@@ -36,9 +58,19 @@ extension Trainer {
                         targets: .labels(UnsafeBufferPointer(start: labels, count: positions)))
     }
 
-    func validate(input: UnsafeBufferPointer<Float>, batch: Int, steps: Int,
+    func validate(input: UnsafeBufferPointer<Float>, batch: Int, steps: Int, lengths: UnsafeBufferPointer<UInt>?,
                   targets: TrainingTargets) throws(RecurError) {
         _ = try valueCounts(batch: batch, steps: steps)
+        if let lengths {
+            guard lengths.count == batch else {
+                throw .shape("lengths has \(lengths.count) entries, one per sequence (\(batch)) is needed")
+            }
+            for stream in 0..<batch where lengths[stream] < 1 || lengths[stream] > UInt(steps) {
+                throw .invalidArgument("lengths[\(stream)] is \(lengths[stream]): a training sequence has 1 to steps (\(steps)) steps")
+            }
+        }
+        // Whether position (stream, step) is read at all (padding is not).
+        func valid(_ stream: Int, _ step: Int) -> Bool { lengths.map { UInt(step) < $0[stream] } ?? true }
         let positions = batch * steps
         if config.stateful, hasCarriedState, carriedBatch != batch {
             throw .shape("batch is \(batch), but this stateful trainer carries the state of \(carriedBatch) streams (reset its state to change the batch)")
@@ -46,7 +78,7 @@ extension Trainer {
         guard input.count == positions * model.inputSize, let x = input.baseAddress else {
             throw .shape("x has \(input.count) floats, batch \(batch) x steps \(steps) x input size \(model.inputSize) needs \(positions * model.inputSize)")
         }
-        for i in 0..<input.count where !x[i].isFinite {
+        for i in 0..<input.count where !x[i].isFinite && valid(i / (steps * model.inputSize), i / model.inputSize % steps) {
             let size = model.inputSize
             throw RecurError(.numeric, "x[\(i / (steps * size))][\(i / size % steps)][\(i % size)] is \(x[i]), not a finite number: nothing was updated")
         }
@@ -58,7 +90,8 @@ extension Trainer {
             guard buffer.count == needed, let t = buffer.baseAddress else {
                 throw .shape("target has \(buffer.count) floats, \(layout)[output] = \(needed) needed for \"targets\": \"\(config.targets.rawValue)\"")
             }
-            for i in 0..<needed where !t[i].isFinite {
+            let everyStep = config.targets == .sequence, width = model.outputSize
+            for i in 0..<needed where !t[i].isFinite && (!everyStep || valid(i / width / steps, i / width % steps)) {
                 throw RecurError(.numeric, "target[\(i)] is \(t[i]), not a finite number: nothing was updated")
             }
         case .labels(let buffer):
@@ -68,7 +101,9 @@ extension Trainer {
             guard buffer.count == targetPositions, let labels = buffer.baseAddress else {
                 throw .shape("labels has \(buffer.count) entries, \(layout) = \(targetPositions) needed for \"targets\": \"\(config.targets.rawValue)\"")
             }
-            for i in 0..<targetPositions where labels[i] < 0 || Int(labels[i]) >= model.outputSize {
+            let everyStep = config.targets == .sequence
+            for i in 0..<targetPositions where (labels[i] < 0 || Int(labels[i]) >= model.outputSize)
+                && (!everyStep || valid(i / steps, i % steps)) {
                 throw .invalidArgument("labels[\(i)] is \(labels[i]), not a class of this model (0 to \(model.outputSize - 1))")
             }
         }

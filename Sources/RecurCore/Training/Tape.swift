@@ -35,6 +35,9 @@ final class Tape {
     /// widest layer's, so threads on different layers never share a row.
     let widest: Int
     let widestOutput: Int
+    /// Each stream's steps in the current training step, when streams have
+    /// different lengths (set by the trainer for the step; nil: all steps).
+    var lengths: UnsafePointer<Int>? = nil
 
     init(model: Model, kernels: KernelSet, batch: Int, steps: Int) throws(RecurError) {
         self.model = model
@@ -107,7 +110,7 @@ extension Tape: ForwardBufferPlan {
     func forwardPass(layer index: Int, input x: UnsafePointer<Float>, inputStreamStride: Int,
                      streams: Range<Int>, steps: Int) -> ForwardPass {
         ForwardPass(kernels: kernels.level, weights: UnsafePointer(model.parameters.base), halfWeights: nil,
-                    streams: streams, steps: steps, lengths: nil,
+                    streams: streams, steps: steps, lengths: lengths,
                     input: layerInput(index, x), output: output(index), record: record(index), keepsInitialState: true,
                     inputProjections: Sequences(base: inputProjections.base, streamStride: steps * widest,
                                                 stepStride: model.layers[index].width),

@@ -31,6 +31,8 @@ public final class Trainer {
     public var stepCount: Int { update.stepCount }
 
     private var tape: Tape? = nil
+    /// Each sequence's length in a step with lengths.
+    private var lengthBuffer: IntBuffer? = nil
     /// Worker threads, when more than one thread is asked for.
     private var pool: WorkerPool? = nil
     /// Stateful training: each stream's final state, carried into the next step.
@@ -87,7 +89,16 @@ public final class Trainer {
     @discardableResult
     public func step(input: UnsafeBufferPointer<Float>, batch: Int, steps: Int,
                      targets: TrainingTargets) throws(RecurError) -> Float {
-        try validate(input: input, batch: batch, steps: steps, targets: targets)
+        try step(input: input, batch: batch, steps: steps, lengths: nil, targets: targets)
+    }
+
+    /// One training step over sequences of different lengths (`lengths`:
+    /// one per sequence, 1 ... steps; nil: all `steps`). Inputs and targets
+    /// past a sequence's length are never read.
+    @discardableResult
+    public func step(input: UnsafeBufferPointer<Float>, batch: Int, steps: Int, lengths: UnsafeBufferPointer<UInt>?,
+                     targets: TrainingTargets) throws(RecurError) -> Float {
+        try validate(input: input, batch: batch, steps: steps, lengths: lengths, targets: targets)
         // Everything the step needs, allocated before anything changes.
         if tape?.batch != batch || tape?.steps != steps {
             tape = try Tape(model: model, kernels: kernels, batch: batch, steps: steps)
@@ -99,7 +110,13 @@ public final class Trainer {
         }
         try diagnostics?.prepare(for: model, batch: batch, steps: steps)
         try update.prepare()
+        if lengths != nil && lengthBuffer?.count != batch { lengthBuffer = try IntBuffer(count: batch) }
         guard let tape, let x = input.baseAddress else { throw RecurError(.internal, "no tape") }
+        tape.lengths = nil
+        if let lengths, let lengthBuffer {
+            for stream in 0..<batch { lengthBuffer.base[stream] = Int(lengths[stream]) }
+            tape.lengths = UnsafePointer(lengthBuffer.base)
+        }
 
         // Initial state: zeros, or the carried state of stateful training.
         if config.stateful, hasCarriedState, let carried {

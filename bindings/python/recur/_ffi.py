@@ -161,6 +161,8 @@ FUNCTIONS = {
     "recur_trainer_free": ("void", ["recur_trainer *"]),
     "recur_trainer_step": ("recur_status", ["recur_trainer *", "const float *", "size_t", "size_t", "const float *", "float *"]),
     "recur_trainer_step_labels": ("recur_status", ["recur_trainer *", "const float *", "size_t", "size_t", "const int32_t *", "float *"]),
+    "recur_trainer_step_lengths": ("recur_status", ["recur_trainer *", "const float *", "size_t", "size_t", "const size_t *", "const float *", "float *"]),
+    "recur_trainer_step_labels_lengths": ("recur_status", ["recur_trainer *", "const float *", "size_t", "size_t", "const size_t *", "const int32_t *", "float *"]),
     "recur_trainer_target_count": ("recur_status", ["const recur_trainer *", "size_t", "size_t", "size_t *", "size_t *"]),
     "recur_trainer_last_gradient_norm": ("float", ["const recur_trainer *"]),
     "recur_trainer_get_gradient": ("recur_status", ["const recur_trainer *", "size_t", "const char *", "float *", "size_t"]),

@@ -53,8 +53,13 @@ class Trainer(Handle):
         self._output_size = model.output_size
         self._layers = model.layers
 
-    def step(self, xs, targets):
-        """One training step on float targets; returns the loss before the update."""
+    def step(self, xs, targets, lengths=None):
+        """One training step on float targets; returns the loss before the update.
+
+        With `lengths` (one per sequence, 1 to steps), sequence b has only its
+        first lengths[b] steps: the loss is the mean over valid positions
+        ("last": each sequence's own last step), and inputs and targets past
+        a length are never read (recur_trainer_step_lengths)."""
         handle = self._handle()
         xs, batch, steps, unbatched = self._inputs(xs)
         expected = self._target_shape(batch, steps, unbatched) + (self._output_size,)
@@ -62,21 +67,42 @@ class Trainer(Handle):
         _arrays.check_shape(targets, expected, "targets")
         targets = _arrays.float32(targets)
         loss = ctypes.c_float()
-        check(lib.recur_trainer_step(handle, _arrays.float_pointer(xs), batch, steps,
-                                     _arrays.float_pointer(targets), ctypes.byref(loss)))
+        if lengths is None:
+            check(lib.recur_trainer_step(handle, _arrays.float_pointer(xs), batch, steps,
+                                         _arrays.float_pointer(targets), ctypes.byref(loss)))
+        else:
+            counts = self._lengths(lengths, batch)
+            check(lib.recur_trainer_step_lengths(handle, _arrays.float_pointer(xs), batch, steps,
+                                                 counts.ctypes.data_as(ctypes.POINTER(ctypes.c_size_t)),
+                                                 _arrays.float_pointer(targets), ctypes.byref(loss)))
         return loss.value
 
-    def step_labels(self, xs, labels):
-        """One training step on integer class labels ("loss": "cross_entropy"); returns the loss."""
+    def step_labels(self, xs, labels, lengths=None):
+        """One training step on integer class labels ("loss": "cross_entropy"); returns the loss.
+        `lengths` as in step."""
         handle = self._handle()
         xs, batch, steps, unbatched = self._inputs(xs)
         labels = _arrays.as_array(labels, "labels")
         _arrays.check_shape(labels, self._target_shape(batch, steps, unbatched), "labels")
         labels = _arrays.int32_labels(labels, "labels")
         loss = ctypes.c_float()
-        check(lib.recur_trainer_step_labels(handle, _arrays.float_pointer(xs), batch, steps,
-                                            _arrays.int32_pointer(labels), ctypes.byref(loss)))
+        if lengths is None:
+            check(lib.recur_trainer_step_labels(handle, _arrays.float_pointer(xs), batch, steps,
+                                                _arrays.int32_pointer(labels), ctypes.byref(loss)))
+        else:
+            counts = self._lengths(lengths, batch)
+            check(lib.recur_trainer_step_labels_lengths(handle, _arrays.float_pointer(xs), batch, steps,
+                                                        counts.ctypes.data_as(ctypes.POINTER(ctypes.c_size_t)),
+                                                        _arrays.int32_pointer(labels), ctypes.byref(loss)))
         return loss.value
+
+    @staticmethod
+    def _lengths(lengths, batch):
+        lengths = _arrays.as_array(lengths, "lengths")
+        _arrays.check_shape(lengths, (batch,), "lengths")
+        if lengths.dtype.kind not in "iu" or (lengths < 0).any():
+            raise InvalidArgumentError(f"lengths must be positive integers, got {lengths!r}")
+        return np.ascontiguousarray(lengths, dtype=np.uintp)
 
     def steps(self, xs, targets, count=None, *, labels=False):
         """Trains on (xs, targets) step after step, yielding each step's loss (before its update).
