@@ -169,6 +169,62 @@ static void inference_workload(const char *id, const char *what, const char *lay
     free(w.y);
 }
 
+/* ---- Streams of different lengths (QL) ------------------------------------- */
+
+struct lengths_run {
+    recur_state *state; /* batch B, or batch 1 for "each alone" */
+    float *x, *y;
+    size_t batch, steps, input;
+    size_t *lengths;
+};
+
+/* QL: one recur_state_run_lengths over the whole batch. */
+static void lengths_batch_call(void *context)
+{
+    struct lengths_run *w = context;
+    recur_status status = recur_state_run_lengths(w->state, w->x, w->steps, w->lengths, w->y);
+    if (status != RECUR_OK) fail("run_lengths", status);
+}
+
+/* QLa: each stream alone for its own length, one after the other. */
+static void lengths_alone_call(void *context)
+{
+    struct lengths_run *w = context;
+    for (size_t b = 0; b < w->batch; b++) {
+        recur_status status = recur_state_reset(w->state);
+        if (status == RECUR_OK)
+            status = recur_state_run(w->state, w->x + b * w->steps * w->input, w->lengths[b], w->y);
+        if (status != RECUR_OK) fail("run alone", status);
+    }
+}
+
+static void lengths_workload(const char *id, const char *what, int alone)
+{
+    if (!selected(id)) return;
+    const size_t batch = 32, steps = 128, input = 64;
+    recur_model *model = make_model("{\"type\": \"lstm\", \"hidden_size\": 256}, {\"type\": \"dense\", \"units\": 16}", input);
+    struct lengths_run w = {NULL, NULL, NULL, batch, steps, input, NULL};
+    recur_status status = recur_state_create(model, alone ? 1 : batch, &w.state);
+    if (status != RECUR_OK) fail("state", status);
+    w.x = random_floats(batch * steps * input, 7);
+    w.y = malloc(batch * steps * 16 * sizeof(float));
+    w.lengths = malloc(batch * sizeof *w.lengths);
+    unsigned seed = 11;
+    size_t total = 0;
+    for (size_t b = 0; b < batch; b++) { /* uniform in 1..128, fixed seed */
+        seed = seed * 1664525u + 1013904223u;
+        w.lengths[b] = 1 + (seed >> 8) % steps;
+        total += w.lengths[b];
+    }
+    time_workload(id, what, alone ? lengths_alone_call : lengths_batch_call, &w, (double)total,
+                  2.0 * (4 * 256 * (64 + 256) + 16 * 256) * (double)total);
+    recur_state_free(w.state);
+    recur_model_free(model);
+    free(w.x);
+    free(w.y);
+    free(w.lengths);
+}
+
 /* ---- Training ------------------------------------------------------------ */
 
 struct training {
@@ -330,6 +386,8 @@ int main(int argc, char **argv)
                        64, 32, 128, 2.0 * (4 * 256 * (64 + 256) + 4 * 256 * (256 + 256) + 16 * 256));
     inference_workload("Q2", "GRU 8->32, dense 1; B=1, T=1000", "{\"type\": \"gru\", \"hidden_size\": 32}, {\"type\": \"dense\", \"units\": 1}",
                        8, 1, 1000, 2.0 * (3 * 32 * (8 + 32) + 32));
+    lengths_workload("QL", "LSTM 64->256, dense 16; B=32, lengths 1..128", 0);
+    lengths_workload("QLa", "the same, each stream alone, summed", 1);
     training_workload("T1", "LSTM 32->128, dense 8; MSE, Adam; B=32, T=64",
                       "{\"type\": \"lstm\", \"hidden_size\": 128}, {\"type\": \"dense\", \"units\": 8}", 32,
                       "{\"loss\": \"mse\", \"optimizer\": {\"type\": \"adam\", \"learning_rate\": 0.001}}", 32, 64, 0,
