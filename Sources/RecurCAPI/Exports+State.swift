@@ -93,9 +93,7 @@ public func recur_state_set(_ state: StatePointer?, _ values: UnsafePointer<Floa
 public func recur_state_step(_ state: StatePointer?, _ x: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>?) -> Status {
     withStatus { () throws(RecurError) in
         let state = try Handle.unbox(state, as: State.self, "state")
-        let model = state.model
-        try state.step(input: UnsafeBufferPointer(start: try required(x, "x"), count: state.batch * model.inputSize),
-                       output: UnsafeMutableBufferPointer(start: try required(y, "y"), count: state.batch * model.outputSize))
+        try state.run(x: try required(x, "x"), steps: 1, y: try required(y, "y"))
     }
 }
 
@@ -110,16 +108,7 @@ public func recur_state_step(_ state: StatePointer?, _ x: UnsafePointer<Float>?,
 public func recur_state_run(_ state: StatePointer?, _ x: UnsafePointer<Float>?, _ steps: UInt, _ y: UnsafeMutablePointer<Float>?) -> Status {
     withStatus { () throws(RecurError) in
         let state = try Handle.unbox(state, as: State.self, "state")
-        let steps = try count(steps, "steps")
-        guard steps >= 1 else { throw RecurError(.invalidArgument, "steps is 0: at least one step is needed") }
-        let model = state.model
-        let (rows, overflow) = state.batch.multipliedReportingOverflow(by: steps)
-        guard !overflow, rows <= Int.max / 8 / max(model.inputSize, model.outputSize) else {
-            throw RecurError(.shape, "batch \(state.batch) x steps \(steps) is too large")
-        }
-        try state.run(input: UnsafeBufferPointer(start: try required(x, "x"), count: rows * model.inputSize),
-                      steps: steps,
-                      output: UnsafeMutableBufferPointer(start: try required(y, "y"), count: rows * model.outputSize))
+        try state.run(x: try required(x, "x"), steps: try count(steps, "steps"), y: try required(y, "y"))
     }
 }
 

@@ -51,13 +51,8 @@ public func recur_trainer_free(_ trainer: TrainerPointer?) {
 public func recur_trainer_step(_ trainer: TrainerPointer?, _ x: UnsafePointer<Float>?, _ batch: UInt, _ steps: UInt, _ target: UnsafePointer<Float>?, _ out_loss: UnsafeMutablePointer<Float>?) -> Status {
     withStatus { () throws(RecurError) in
         let trainer = try Handle.unbox(trainer, as: Trainer.self, "trainer")
-        let (batch, steps) = try sizes(trainer, batch, steps)
-        let model = trainer.model
-        let positions = trainer.config.targetPositions(batch: batch, steps: steps)
-        let loss = try trainer.step(
-            input: UnsafeBufferPointer(start: try required(x, "x"), count: batch * steps * model.inputSize),
-            batch: batch, steps: steps,
-            targets: .values(UnsafeBufferPointer(start: try required(target, "target"), count: positions * model.outputSize)))
+        let loss = try trainer.step(x: try required(x, "x"), batch: try count(batch, "batch"), steps: try count(steps, "steps"),
+                                    targets: try required(target, "target"))
         out_loss?.pointee = loss
     }
 }
@@ -70,12 +65,8 @@ public func recur_trainer_step(_ trainer: TrainerPointer?, _ x: UnsafePointer<Fl
 public func recur_trainer_step_labels(_ trainer: TrainerPointer?, _ x: UnsafePointer<Float>?, _ batch: UInt, _ steps: UInt, _ labels: UnsafePointer<Int32>?, _ out_loss: UnsafeMutablePointer<Float>?) -> Status {
     withStatus { () throws(RecurError) in
         let trainer = try Handle.unbox(trainer, as: Trainer.self, "trainer")
-        let (batch, steps) = try sizes(trainer, batch, steps)
-        let positions = trainer.config.targetPositions(batch: batch, steps: steps)
-        let loss = try trainer.step(
-            input: UnsafeBufferPointer(start: try required(x, "x"), count: batch * steps * trainer.model.inputSize),
-            batch: batch, steps: steps,
-            targets: .labels(UnsafeBufferPointer(start: try required(labels, "labels"), count: positions)))
+        let loss = try trainer.step(x: try required(x, "x"), batch: try count(batch, "batch"), steps: try count(steps, "steps"),
+                                    labels: try required(labels, "labels"))
         out_loss?.pointee = loss
     }
 }
@@ -125,10 +116,9 @@ public func recur_trainer_step_labels_lengths(_ trainer: TrainerPointer?, _ x: U
 public func recur_trainer_target_count(_ trainer: ConstTrainerPointer?, _ batch: UInt, _ steps: UInt, _ out_targets: UnsafeMutablePointer<UInt>?, _ out_labels: UnsafeMutablePointer<UInt>?) -> Status {
     withStatus { () throws(RecurError) in
         let trainer = try Handle.unbox(trainer, as: Trainer.self, "trainer")
-        let (batch, steps) = try sizes(trainer, batch, steps)
-        let positions = trainer.config.targetPositions(batch: batch, steps: steps)
-        out_targets?.pointee = UInt(positions * trainer.model.outputSize)
-        out_labels?.pointee = trainer.config.loss == .crossEntropy ? UInt(positions) : 0
+        let counts = try trainer.valueCounts(batch: try count(batch, "batch"), steps: try count(steps, "steps"))
+        out_targets?.pointee = UInt(counts.targets)
+        out_labels?.pointee = UInt(counts.labels)
     }
 }
 
@@ -166,19 +156,6 @@ public func recur_trainer_reset_state(_ trainer: TrainerPointer?) -> Status {
     withStatus { () throws(RecurError) in
         try Handle.unbox(trainer, as: Trainer.self, "trainer").resetState()
     }
-}
-
-/// Batch and steps as Ints, refusing zero and sizes no buffer could hold.
-private func sizes(_ trainer: Trainer, _ batch: UInt, _ steps: UInt) throws(RecurError) -> (Int, Int) {
-    let batch = try count(batch, "batch"), steps = try count(steps, "steps")
-    guard batch >= 1 else { throw RecurError(.invalidArgument, "batch is 0: at least one sequence is needed") }
-    guard steps >= 1 else { throw RecurError(.invalidArgument, "steps is 0: at least one step is needed") }
-    let model = trainer.model
-    let (positions, overflow) = batch.multipliedReportingOverflow(by: steps)
-    guard !overflow, positions <= Int.max / 8 / max(model.inputSize, model.outputSize) else {
-        throw RecurError(.shape, "batch \(batch) x steps \(steps) is too large")
-    }
-    return (batch, steps)
 }
 
 /// Splits later trainer steps over `threads` threads (opt-in; 1, the

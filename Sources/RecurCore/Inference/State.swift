@@ -97,11 +97,13 @@ public final class State {
     }
 
     /// `run` over C arrays: `x` holds [batch][steps][inputSize] floats and
-    /// `y` has room for [batch][steps][outputSize]; the sizes are checked here.
-    public func run(x: UnsafePointer<Float>, steps: Int, y: UnsafeMutablePointer<Float>) throws(RecurError) {
-        let (needIn, needOut) = try valueCounts(steps: steps)
-        try run(input: UnsafeBufferPointer(start: x, count: needIn), steps: steps,
-                output: UnsafeMutableBufferPointer(start: y, count: needOut))
+    /// `y` has room for [batch][steps][outputSize]; with `lengths` (one per
+    /// stream) as in `run(input:steps:lengths:output:)`. Every size is
+    /// checked here, once.
+    public func run(x: UnsafePointer<Float>, steps: Int, lengths: UnsafePointer<UInt>? = nil,
+                    y: UnsafeMutablePointer<Float>) throws(RecurError) {
+        _ = try valueCounts(steps: steps)
+        try runChecked(x, steps: steps, lengths: lengths, y)
     }
 
     /// One time step for every stream: `input` is [batch][inputSize],
@@ -117,8 +119,7 @@ public final class State {
                     output: UnsafeMutableBufferPointer<Float>) throws(RecurError) {
         try checkBuffers(input: input, steps: steps, output: output)
         guard let x = input.baseAddress, let y = output.baseAddress else { return }
-        try checkFinite(x, steps: steps, lengths: nil)
-        advance(x, steps: steps, lengths: nil, y)
+        try runChecked(x, steps: steps, lengths: nil, y)
     }
 
     /// `run` over streams of different lengths: stream b runs only its
@@ -129,24 +130,24 @@ public final class State {
     public func run(input: UnsafeBufferPointer<Float>, steps: Int, lengths: UnsafeBufferPointer<UInt>,
                     output: UnsafeMutableBufferPointer<Float>) throws(RecurError) {
         try checkBuffers(input: input, steps: steps, output: output)
-        guard lengths.count == batch, let lengthBase = lengths.baseAddress else {
+        guard lengths.count == batch else {
             throw .shape("lengths has \(lengths.count) entries, one per stream (\(batch)) is needed")
         }
-        for stream in 0..<batch where lengths[stream] > UInt(steps) {
-            throw .invalidArgument("lengths[\(stream)] is \(lengths[stream]), more than steps (\(steps))")
-        }
-        guard let x = input.baseAddress, let y = output.baseAddress else { return }
-        try checkFinite(x, steps: steps, lengths: lengthBase)
-        advance(x, steps: steps, lengths: lengthBase, y)
+        guard let x = input.baseAddress, let y = output.baseAddress, let lengths = lengths.baseAddress else { return }
+        try runChecked(x, steps: steps, lengths: lengths, y)
     }
 
-    /// `run` with lengths over C arrays (the sizes are checked here).
-    public func run(x: UnsafePointer<Float>, steps: Int, lengths: UnsafePointer<UInt>,
-                    y: UnsafeMutablePointer<Float>) throws(RecurError) {
-        let (needIn, needOut) = try valueCounts(steps: steps)
-        try run(input: UnsafeBufferPointer(start: x, count: needIn), steps: steps,
-                lengths: UnsafeBufferPointer(start: lengths, count: batch),
-                output: UnsafeMutableBufferPointer(start: y, count: needOut))
+    /// The rest of the checks (lengths, finite input), then the run; the
+    /// sizes are known to be right.
+    private func runChecked(_ x: UnsafePointer<Float>, steps: Int, lengths: UnsafePointer<UInt>?,
+                            _ y: UnsafeMutablePointer<Float>) throws(RecurError) {
+        if let lengths {
+            for stream in 0..<batch where lengths[stream] > UInt(steps) {
+                throw .invalidArgument("lengths[\(stream)] is \(lengths[stream]), more than steps (\(steps))")
+            }
+        }
+        try checkFinite(x, steps: steps, lengths: lengths)
+        advance(x, steps: steps, lengths: lengths, y)
     }
 
     private func checkBuffers(input: UnsafeBufferPointer<Float>, steps: Int,

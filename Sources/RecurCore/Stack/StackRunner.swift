@@ -42,6 +42,10 @@ func runs(of streams: Range<Int>, at t: Int, lengths: UnsafePointer<Int>?, _ bod
     }
 }
 
+/// How many of `steps` steps stream `stream` runs (all without lengths).
+@inline(__always)
+func steps(of stream: Int, _ steps: Int, lengths: UnsafePointer<Int>?) -> Int { lengths.map { $0[stream] } ?? steps }
+
 /// Per-stream sequences: stream b's values at step t start at
 /// base + b·streamStride + t·stepStride.
 struct Sequences {
@@ -95,7 +99,7 @@ struct ForwardPass {
     var count: Int { streams.count }
 
     /// How many steps stream `stream` runs.
-    @inline(__always) func steps(of stream: Int) -> Int { lengths.map { $0[stream] } ?? steps }
+    @inline(__always) func steps(of stream: Int) -> Int { RecurCore.steps(of: stream, steps, lengths: lengths) }
 
     /// The streams that run step t, in runs of consecutive streams.
     @inline(__always)

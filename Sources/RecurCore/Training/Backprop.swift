@@ -40,7 +40,7 @@ struct BackwardPass {
     var count: Int { streams.count }
 
     /// How many steps stream `stream` ran.
-    @inline(__always) func steps(of stream: Int) -> Int { lengths.map { $0[stream] } ?? steps }
+    @inline(__always) func steps(of stream: Int) -> Int { RecurCore.steps(of: stream, steps, lengths: lengths) }
 
     /// The common shape of a recurrent layer's backward pass: from the last
     /// step to the first, `cell(t, rows)` turns dL/dh_t (output gradient +
@@ -202,7 +202,7 @@ final class Backprop {
         let input = tape.layerInput(index, x), output = tape.output(index)
         let inputSide = tape.gateGradients(index, stateSide: false), stateSide = tape.gateGradients(index, stateSide: true)
         // Each stream's own steps (the positions past its length hold no gradient).
-        func own(_ stream: Int) -> Int { tape.lengths.map { $0[stream] } ?? steps }
+        func own(_ stream: Int) -> Int { RecurCore.steps(of: stream, steps, lengths: tape.lengths) }
         // Gate gradients of the columns start ..< end, one row per step.
         func columnsOf(_ gradients: Sequences, _ stream: Int) -> ConstRows {
             ConstRows(base: gradients.at(stream: stream, step: 0) + start, stride: width)

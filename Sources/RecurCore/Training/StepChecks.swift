@@ -18,44 +18,27 @@ extension Trainer {
     }
 
     /// One training step over C arrays: `x` holds [batch][steps][input]
-    /// floats and `targets` the step's targets (`valueCounts`); every size is
-    /// checked here.
+    /// floats and `targets` the step's targets (`valueCounts`); with
+    /// `lengths` (one per sequence, 1 ... steps), sequence b has only its
+    /// first lengths[b] steps: the loss is the mean over valid positions
+    /// ("last": each sequence's own last step). Every size is checked here.
     @discardableResult
-    public func step(x: UnsafePointer<Float>, batch: Int, steps: Int, targets: UnsafePointer<Float>) throws(RecurError) -> Float {
-        let counts = try valueCounts(batch: batch, steps: steps)
-        return try step(input: UnsafeBufferPointer(start: x, count: counts.input), batch: batch, steps: steps,
-                        targets: .values(UnsafeBufferPointer(start: targets, count: counts.targets)))
-    }
-
-    /// `step(x:batch:steps:targets:)` over sequences of different lengths:
-    /// sequence b has its first `lengths[b]` steps (1 ... steps); the loss is
-    /// the mean over valid positions ("last": each sequence's own last step).
-    @discardableResult
-    public func step(x: UnsafePointer<Float>, batch: Int, steps: Int, lengths: UnsafePointer<UInt>,
+    public func step(x: UnsafePointer<Float>, batch: Int, steps: Int, lengths: UnsafePointer<UInt>? = nil,
                      targets: UnsafePointer<Float>) throws(RecurError) -> Float {
         let counts = try valueCounts(batch: batch, steps: steps)
         return try step(input: UnsafeBufferPointer(start: x, count: counts.input), batch: batch, steps: steps,
-                        lengths: UnsafeBufferPointer(start: lengths, count: batch),
+                        lengths: lengths.map { UnsafeBufferPointer(start: $0, count: batch) },
                         targets: .values(UnsafeBufferPointer(start: targets, count: counts.targets)))
-    }
-
-    /// The same with class labels.
-    @discardableResult
-    public func step(x: UnsafePointer<Float>, batch: Int, steps: Int, lengths: UnsafePointer<UInt>,
-                     labels: UnsafePointer<Int32>) throws(RecurError) -> Float {
-        let counts = try valueCounts(batch: batch, steps: steps)
-        return try step(input: UnsafeBufferPointer(start: x, count: counts.input), batch: batch, steps: steps,
-                        lengths: UnsafeBufferPointer(start: lengths, count: batch),
-                        targets: .labels(UnsafeBufferPointer(start: labels, count: config.targetPositions(batch: batch, steps: steps))))
     }
 
     /// The same with class labels ("loss": "cross_entropy").
     @discardableResult
-    public func step(x: UnsafePointer<Float>, batch: Int, steps: Int, labels: UnsafePointer<Int32>) throws(RecurError) -> Float {
+    public func step(x: UnsafePointer<Float>, batch: Int, steps: Int, lengths: UnsafePointer<UInt>? = nil,
+                     labels: UnsafePointer<Int32>) throws(RecurError) -> Float {
         let counts = try valueCounts(batch: batch, steps: steps)
-        let positions = config.targetPositions(batch: batch, steps: steps)
         return try step(input: UnsafeBufferPointer(start: x, count: counts.input), batch: batch, steps: steps,
-                        targets: .labels(UnsafeBufferPointer(start: labels, count: positions)))
+                        lengths: lengths.map { UnsafeBufferPointer(start: $0, count: batch) },
+                        targets: .labels(UnsafeBufferPointer(start: labels, count: config.targetPositions(batch: batch, steps: steps))))
     }
 
     func validate(input: UnsafeBufferPointer<Float>, batch: Int, steps: Int, lengths: UnsafeBufferPointer<UInt>?,

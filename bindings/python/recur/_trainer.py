@@ -60,49 +60,40 @@ class Trainer(Handle):
         first lengths[b] steps: the loss is the mean over valid positions
         ("last": each sequence's own last step), and inputs and targets past
         a length are never read (recur_trainer_step_lengths)."""
-        handle = self._handle()
+        self._handle()  # a closed trainer is refused before the arrays are looked at
         xs, batch, steps, unbatched = self._inputs(xs)
         expected = self._target_shape(batch, steps, unbatched) + (self._output_size,)
         targets = _arrays.as_array(targets, "targets")
         _arrays.check_shape(targets, expected, "targets")
         targets = _arrays.float32(targets)
-        loss = ctypes.c_float()
-        if lengths is None:
-            check(lib.recur_trainer_step(handle, _arrays.float_pointer(xs), batch, steps,
-                                         _arrays.float_pointer(targets), ctypes.byref(loss)))
-        else:
-            counts = self._lengths(lengths, batch)
-            check(lib.recur_trainer_step_lengths(handle, _arrays.float_pointer(xs), batch, steps,
-                                                 counts.ctypes.data_as(ctypes.POINTER(ctypes.c_size_t)),
-                                                 _arrays.float_pointer(targets), ctypes.byref(loss)))
-        return loss.value
+        return self._call(lib.recur_trainer_step, lib.recur_trainer_step_lengths, xs, batch, steps, lengths,
+                          _arrays.float_pointer(targets))
 
     def step_labels(self, xs, labels, lengths=None):
         """One training step on integer class labels ("loss": "cross_entropy"); returns the loss.
         `lengths` as in step."""
-        handle = self._handle()
+        self._handle()
         xs, batch, steps, unbatched = self._inputs(xs)
         labels = _arrays.as_array(labels, "labels")
         _arrays.check_shape(labels, self._target_shape(batch, steps, unbatched), "labels")
         labels = _arrays.int32_labels(labels, "labels")
+        return self._call(lib.recur_trainer_step_labels, lib.recur_trainer_step_labels_lengths, xs, batch, steps,
+                          lengths, _arrays.int32_pointer(labels))
+
+    def _call(self, plain, with_lengths, xs, batch, steps, lengths, targets):
+        """One step through `plain`, or `with_lengths` when lengths are given; returns the loss."""
         loss = ctypes.c_float()
         if lengths is None:
-            check(lib.recur_trainer_step_labels(handle, _arrays.float_pointer(xs), batch, steps,
-                                                _arrays.int32_pointer(labels), ctypes.byref(loss)))
+            check(plain(self._handle(), _arrays.float_pointer(xs), batch, steps, targets, ctypes.byref(loss)))
         else:
-            counts = self._lengths(lengths, batch)
-            check(lib.recur_trainer_step_labels_lengths(handle, _arrays.float_pointer(xs), batch, steps,
-                                                        counts.ctypes.data_as(ctypes.POINTER(ctypes.c_size_t)),
-                                                        _arrays.int32_pointer(labels), ctypes.byref(loss)))
+            lengths = _arrays.as_array(lengths, "lengths")
+            _arrays.check_shape(lengths, (batch,), "lengths")
+            if lengths.dtype.kind not in "iu" or (lengths < 0).any():
+                raise InvalidArgumentError(f"lengths must be positive integers, got {lengths!r}")
+            counts = np.ascontiguousarray(lengths, dtype=np.uintp)
+            check(with_lengths(self._handle(), _arrays.float_pointer(xs), batch, steps,
+                               counts.ctypes.data_as(ctypes.POINTER(ctypes.c_size_t)), targets, ctypes.byref(loss)))
         return loss.value
-
-    @staticmethod
-    def _lengths(lengths, batch):
-        lengths = _arrays.as_array(lengths, "lengths")
-        _arrays.check_shape(lengths, (batch,), "lengths")
-        if lengths.dtype.kind not in "iu" or (lengths < 0).any():
-            raise InvalidArgumentError(f"lengths must be positive integers, got {lengths!r}")
-        return np.ascontiguousarray(lengths, dtype=np.uintp)
 
     def steps(self, xs, targets, count=None, *, labels=False):
         """Trains on (xs, targets) step after step, yielding each step's loss (before its update).
