@@ -153,7 +153,8 @@ public func recur_model_layer_info(_ model: ConstModelPointer?, _ index: UInt, _
 }
 
 /// The name of tensor `index` of layer `layer` ("weight_ih", "weight_hh",
-/// "bias_ih", "bias_hh"; "weight", "bias" for dense), in the order the
+/// "bias_ih", "bias_hh", then the same with "_reverse" for a bidirectional
+/// layer; "weight", "bias" for dense), in the order the
 /// format writes them, for index < recur_layer_info.tensor_count. The
 /// string is static: never freed.
 /// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (model or out_name NULL,
@@ -180,7 +181,8 @@ public func recur_model_state_size(_ model: ConstModelPointer?) -> UInt {
 }
 
 /// Copies tensor `name` ("weight_ih", "weight_hh", "bias_ih", "bias_hh" of a
-/// recurrent layer; "weight", "bias" of a dense one) of layer `layer` into
+/// recurrent layer, and "weight_ih_reverse", ... of a bidirectional one;
+/// "weight", "bias" of a dense one) of layer `layer` into
 /// `out`, row-major as in the model format; `count` must be its size.
 /// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, layer out of range,
 /// no such tensor, e.g. an absent bias), RECUR_ERROR_SHAPE (count differs).

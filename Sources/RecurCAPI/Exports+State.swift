@@ -93,7 +93,7 @@ public func recur_state_set(_ state: StatePointer?, _ values: UnsafePointer<Floa
 public func recur_state_step(_ state: StatePointer?, _ x: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>?) -> Status {
     withStatus { () throws(RecurError) in
         let state = try Handle.unbox(state, as: State.self, "state")
-        try state.run(x: try required(x, "x"), steps: 1, y: try required(y, "y"))
+        try state.step(x: try required(x, "x"), y: try required(y, "y"))
     }
 }
 

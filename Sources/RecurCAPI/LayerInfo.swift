@@ -79,6 +79,12 @@ extension LayerInfoRecord {
         case "bias_hh": literal = "bias_hh"
         case "weight": literal = "weight"
         case "bias": literal = "bias"
+        case "weight_ih_reverse": literal = "weight_ih_reverse"
+        case "weight_hh_reverse": literal = "weight_hh_reverse"
+        case "bias_ih_reverse": literal = "bias_ih_reverse"
+        case "bias_hh_reverse": literal = "bias_hh_reverse"
+        case "forward": literal = "forward"
+        case "bidirectional": literal = "bidirectional"
         default: literal = "unknown"
         }
         return UnsafeRawPointer(literal.utf8Start).assumingMemoryBound(to: CChar.self)

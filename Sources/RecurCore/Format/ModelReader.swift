@@ -34,8 +34,10 @@ struct InitSpec {
 /// Pass 1's result for one layer.
 private struct LayerPlan {
     let kind: LayerKind
-    let outputSize: Int
+    /// `hidden_size` or `units`.
+    let size: Int
     let activation: Activation
+    let direction: Direction
     /// The `weights` object, or nil when the layer is initialised from `init`.
     let weights: [(key: String, value: JSONValue)]?
     let path: String
@@ -103,7 +105,7 @@ enum ModelReader {
             let hasWeights = plan.weights != nil
             let keys = Set(plan.weights?.map(\.key) ?? [])
             let (layer, span) = Layer.layout(
-                kind: plan.kind, inputSize: layerInput, outputSize: plan.outputSize, activation: plan.activation,
+                kind: plan.kind, inputSize: layerInput, hiddenSize: plan.size, activation: plan.activation, direction: plan.direction,
                 inputBias: !hasWeights || keys.contains(plan.kind.isRecurrent ? "bias_ih" : "bias"),
                 recurrentBias: plan.kind.isRecurrent && (!hasWeights || keys.contains("bias_hh")),
                 at: bufferSize)
@@ -112,10 +114,10 @@ enum ModelReader {
             bufferSize += span
             if parameterCount > ModelLimits.maximumParameters {
                 let field = plan.kind == .dense ? "units" : "hidden_size"
-                throw .model("\(plan.path).\(field): \(plan.outputSize) makes the model \(parameterCount)+ parameters, more than the limit of \(ModelLimits.maximumParameters)")
+                throw .model("\(plan.path).\(field): \(plan.size) makes the model \(parameterCount)+ parameters, more than the limit of \(ModelLimits.maximumParameters)")
             }
             layers.append(layer)
-            layerInput = plan.outputSize
+            layerInput = layer.outputSize
         }
 
         // Orthogonal initialisation costs hidden_size^3 per gate: refuse what
@@ -124,11 +126,11 @@ enum ModelReader {
         for (index, plan) in plans.enumerated() where plan.weights == nil && plan.kind.isRecurrent {
             let orthogonal = initSpec.recurrent == .orthogonal || (initSpec.recurrent == .identity && plan.kind != .rnn)
             guard orthogonal else { continue }
-            let size = plan.outputSize
+            let size = plan.size
             if size > ModelLimits.maximumOrthogonalSize {
                 throw .model("layers[\(index)].hidden_size: \(size) is larger than \(ModelLimits.maximumOrthogonalSize), the limit for init.recurrent \"\(initSpec.recurrent.rawValue)\" (orthogonal blocks); give the weights, or use \"uniform\"")
             }
-            orthogonalWork += plan.kind.gateCount * size * size * size
+            orthogonalWork += (plan.direction == .bidirectional ? 2 : 1) * plan.kind.gateCount * size * size * size
             if orthogonalWork > ModelLimits.maximumOrthogonalWork {
                 throw .model("layers[\(index)].hidden_size: with this layer, init.recurrent \"\(initSpec.recurrent.rawValue)\" would build orthogonal blocks worth more than 4 LSTM layers of \(ModelLimits.maximumOrthogonalSize) units; give the weights, or use \"uniform\"")
             }
@@ -167,9 +169,10 @@ enum ModelReader {
         let sizeKey = kind == .dense ? "units" : "hidden_size"
         var allowed = ["type", sizeKey, "weights"]
         if kind == .rnn || kind == .dense { allowed.append("activation") }
+        if kind.isRecurrent { allowed.append("direction") }
         let fields = try members(value, path: path, allowed: allowed, what: "\(kind.rawValue) layer")
 
-        let outputSize = try size(fields[sizeKey], path: "\(path).\(sizeKey)")
+        let size = try size(fields[sizeKey], path: "\(path).\(sizeKey)")
 
         var activation: Activation = kind == .dense ? .linear : .tanh
         if let activationValue = fields["activation"] {
@@ -180,19 +183,38 @@ enum ModelReader {
             activation = chosen
         }
 
+        var direction = Direction.forward
+        if let directionValue = fields["direction"] {
+            guard let name = directionValue.string, let chosen = Direction(rawValue: name) else {
+                throw .model("\(path).direction: expected \"forward\" or \"bidirectional\", got \(directionValue.summary)")
+            }
+            direction = chosen
+        }
+
         var weights: [(key: String, value: JSONValue)]? = nil
         if let weightsValue = fields["weights"] {
-            let names = kind.isRecurrent ? ["weight_ih", "weight_hh", "bias_ih", "bias_hh"] : ["weight", "bias"]
+            let cellNames = kind.isRecurrent ? ["weight_ih", "weight_hh", "bias_ih", "bias_hh"] : ["weight", "bias"]
+            let reverseNames = cellNames.map { $0 + "_reverse" }
+            let names = direction == .bidirectional ? cellNames + reverseNames : cellNames
             guard weightsValue.kind == .object else {
                 throw .model("\(path).weights: expected an object with \(list(names, "and")), got \(weightsValue.summary)")
             }
+            if direction == .forward, kind.isRecurrent,
+               let reverse = weightsValue.members.first(where: { reverseNames.contains($0.key) }) {
+                throw .model("\(path).weights.\(reverse.key): a reverse-direction tensor on a forward layer (add \"direction\": \"bidirectional\" to the layer, or remove it)")
+            }
             let present = try members(weightsValue, path: "\(path).weights", allowed: names, what: "\(kind.rawValue) weights")
             for required in names where required.hasPrefix("weight") && present[required] == nil {
-                throw .model("\(path).weights.\(required): missing")
+                throw .model("\(path).weights.\(required): missing\(required.hasSuffix("_reverse") ? " (a bidirectional layer has weights for both directions)" : "")")
+            }
+            // Both directions have a bias or neither does: the two cells share one layout.
+            for bias in ["bias_ih", "bias_hh"] where direction == .bidirectional && (present[bias] == nil) != (present[bias + "_reverse"] == nil) {
+                let (missing, given) = present[bias] == nil ? (bias, bias + "_reverse") : (bias + "_reverse", bias)
+                throw .model("\(path).weights.\(missing): missing, but \(given) is given (both directions have this bias or neither does)")
             }
             weights = weightsValue.members
         }
-        return LayerPlan(kind: kind, outputSize: outputSize, activation: activation, weights: weights, path: path)
+        return LayerPlan(kind: kind, size: size, activation: activation, direction: direction, weights: weights, path: path)
     }
 
     private static func readInit(_ value: JSONValue?) throws(RecurError) -> InitSpec {

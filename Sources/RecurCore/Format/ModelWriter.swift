@@ -24,7 +24,8 @@ extension Model {
         for (index, layer) in layers.enumerated() {
             out += index == 0 ? "\n    {" : ",\n    {"
             out += "\"type\": \"\(layer.kind.rawValue)\", "
-            out += layer.kind == .dense ? "\"units\": \(layer.outputSize), " : "\"hidden_size\": \(layer.outputSize), "
+            out += layer.kind == .dense ? "\"units\": \(layer.hiddenSize), " : "\"hidden_size\": \(layer.hiddenSize), "
+            if layer.isBidirectional { out += "\"direction\": \"bidirectional\", " }
             if layer.kind == .rnn || layer.kind == .dense {
                 out += "\"activation\": \"\(layer.activation.rawValue)\", "
             }

@@ -19,26 +19,13 @@ public final class State {
     /// Each stream's state, [batch][model.paddedStateSize]: per recurrent
     /// layer h (and c), each padded to 16 floats.
     let values: FloatBuffer
-    /// Time steps per pass over the layers.
-    let chunk: Int
-    /// W_ih x of every (stream, step) of a chunk, [batch][chunk][widest];
-    /// a layer uses `width` floats of each row.
-    let inputProjections: FloatBuffer
-    /// W_hh h of every stream, [batch][widest].
-    let stateProjections: FloatBuffer
-    /// The widest layer's width: per-stream strides do not depend on the
-    /// layer, so threads on different layers never share a row.
-    let widest: Int
-    /// Per layer: its output at every (stream, step) of a chunk,
-    /// [batch][chunk][paddedOutput].
-    let outputs: [FloatBuffer]
-    /// Each stream's steps within the current chunk, for runs with lengths.
-    private let chunkLengths: IntBuffer
-    /// Per layer, where its forward pass reads and writes (all but the
-    /// streams, the steps and the model's input), made once.
-    private let passes: [ForwardPass]
+    /// What a call works in, for chunks of up to `room.chunk` steps. A
+    /// model with a bidirectional layer runs each call as one chunk (its
+    /// reverse cells start at the last step): its room grows to the longest
+    /// call so far, and calls no longer than that allocate nothing.
+    private var room: ChunkRoom
     /// Worker threads when more than one thread is asked for; each takes a
-    /// contiguous range of streams (every buffer above is per stream).
+    /// contiguous range of streams (every buffer is per stream).
     private var pool: WorkerPool? = nil
 
     /// Threads a call uses (1 unless `setThreads` asked for more).
@@ -56,7 +43,7 @@ public final class State {
 
     public init(model: Model, batch: Int, kernels: KernelSet = .active) throws(RecurError) {
         guard batch >= 1 else { throw .invalidArgument("batch is \(batch): a state needs at least one stream") }
-        let widest = model.layers.map { max($0.width, $0.paddedOutput) }.max() ?? 1
+        let widest = ChunkRoom.widest(model)
         let (total, overflow) = batch.multipliedReportingOverflow(by: widest)
         guard !overflow, total <= ModelLimits.maximumParameters else {
             throw .invalidArgument("batch \(batch) is too large for this model (limit \(ModelLimits.maximumParameters / widest) streams)")
@@ -64,18 +51,10 @@ public final class State {
         self.model = model
         self.batch = batch
         self.kernels = kernels
-        self.widest = widest
-        // Chunks of up to 64 steps, within about 4 MB of projections.
-        chunk = max(1, min(64, (1 << 20) / total))
         values = try FloatBuffer(count: batch * model.paddedStateSize)
-        inputProjections = try FloatBuffer(count: batch * chunk * widest)
-        stateProjections = try FloatBuffer(count: batch * widest)
-        var outputs: [FloatBuffer] = []
-        for layer in model.layers { outputs.append(try FloatBuffer(count: batch * chunk * layer.paddedOutput)) }
-        self.outputs = outputs
-        chunkLengths = try IntBuffer(count: batch)
-        passes = ChunkPlan.passes(model: model, kernels: kernels, chunk: chunk, widest: widest, outputs: outputs,
-                                  inputProjections: inputProjections, stateProjections: stateProjections, values: values)
+        // Chunks of up to 64 steps, within about 4 MB of projections.
+        room = try ChunkRoom(model: model, kernels: kernels, batch: batch, chunk: max(1, min(64, (1 << 20) / total)),
+                             values: values)
     }
 
     /// Floats per stream in `get`/`set`.
@@ -106,10 +85,26 @@ public final class State {
         try runChecked(x, steps: steps, lengths: lengths, y)
     }
 
+    /// `step` over C arrays: `x` holds [batch][inputSize] floats and `y` has
+    /// room for [batch][outputSize].
+    public func step(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) throws(RecurError) {
+        try refuseStepIfBidirectional()
+        try run(x: x, steps: 1, y: y)
+    }
+
     /// One time step for every stream: `input` is [batch][inputSize],
     /// `output` is [batch][outputSize].
     public func step(input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>) throws(RecurError) {
+        try refuseStepIfBidirectional()
         try run(input: input, steps: 1, output: output)
+    }
+
+    /// A model with a bidirectional layer needs a whole sequence: its reverse
+    /// cells start at the last step.
+    private func refuseStepIfBidirectional() throws(RecurError) {
+        if let index = model.firstBidirectionalLayer {
+            throw .model("layers[\(index)] is bidirectional: the model runs whole sequences only (run, each call one complete sequence from zero state), it cannot step")
+        }
     }
 
     /// `steps` time steps continuing from the current state: `input` is
@@ -147,6 +142,13 @@ public final class State {
             }
         }
         try checkFinite(x, steps: steps, lengths: lengths)
+        if model.firstBidirectionalLayer != nil {
+            // One chunk for the whole sequence, from zero state.
+            if steps > room.chunk {
+                room = try ChunkRoom(model: model, kernels: kernels, batch: batch, chunk: steps, values: values)
+            }
+            values.zero()
+        }
         advance(x, steps: steps, lengths: lengths, y)
     }
 
@@ -177,17 +179,18 @@ public final class State {
     /// Runs `steps` steps chunk by chunk (checked inputs).
     private func advance(_ x: UnsafePointer<Float>, steps: Int, lengths: UnsafePointer<UInt>?, _ y: UnsafeMutablePointer<Float>) {
         let inputSize = model.inputSize, outputSize = model.outputSize
+        let room = self.room, chunk = room.chunk
         var start = 0
         while start < steps {
             let count = min(chunk, steps - start)
             let chunkInput = x + start * inputSize
             // Each stream's steps within this chunk.
             if let lengths {
-                for stream in 0..<batch { chunkLengths.base[stream] = max(0, min(count, Int(lengths[stream]) - start)) }
+                for stream in 0..<batch { room.chunkLengths.base[stream] = max(0, min(count, Int(lengths[stream]) - start)) }
             }
-            passes.withUnsafeBufferPointer { passes in
+            room.passes.withUnsafeBufferPointer { passes in
                 let plan = ChunkPlan(passes: passes, halfWeights: model.halfParameters.map { UnsafePointer($0.base) },
-                                     lengths: lengths == nil ? nil : UnsafePointer(chunkLengths.base))
+                                     lengths: lengths == nil ? nil : UnsafePointer(room.chunkLengths.base))
                 if let pool {
                     let parts = pool.count, batch = self.batch, model = self.model
                     pool.run { part in
@@ -199,9 +202,9 @@ public final class State {
                                         streams: 0..<batch, steps: count)
                 }
             }
-            let last = outputs[outputs.count - 1].base, width = model.layers[model.layers.count - 1].paddedOutput
+            let last = room.outputs[room.outputs.count - 1].base, width = model.layers[model.layers.count - 1].paddedOutput
             for stream in 0..<batch {
-                let own = lengths == nil ? count : chunkLengths.base[stream]
+                let own = lengths == nil ? count : room.chunkLengths.base[stream]
                 for t in 0..<count {
                     let target = y + (stream * steps + start + t) * outputSize
                     if t < own {
@@ -243,8 +246,12 @@ public final class State {
         }
     }
 
-    /// Replaces the state: [batch][size] finite values.
+    /// Replaces the state: [batch][size] finite values. Refused for a model
+    /// with a bidirectional layer, whose runs all start from zero state.
     public func set(from source: UnsafeBufferPointer<Float>) throws(RecurError) {
+        if let index = model.firstBidirectionalLayer {
+            throw .model("layers[\(index)] is bidirectional: every run of this model starts from zero state, so a state cannot be set")
+        }
         guard source.count == batch * size else {
             throw .shape("count is \(source.count), the state holds batch \(batch) x \(size) = \(batch * size) floats")
         }
@@ -260,10 +267,81 @@ public final class State {
     }
 }
 
-/// Where inference's pass over a chunk of steps reads and writes: each
+/// What a State's calls work in, for chunks of up to `chunk` steps: each
 /// layer's outputs for the chunk ([batch][chunk][paddedOutput]), the shared
-/// projection buffers, and the state; laid out once per State (`passes`),
-/// so that a step only fills in its streams, steps and input.
+/// projection buffers, the cells of bidirectional layers, and each layer's
+/// pass over them, laid out once.
+private final class ChunkRoom {
+    let chunk: Int
+    /// W_ih x of every (stream, step) of a chunk, [batch][chunk][widest];
+    /// a layer uses `width` floats of each row. W_hh h of every stream,
+    /// [batch][widest].
+    let inputProjections: FloatBuffer
+    let stateProjections: FloatBuffer
+    /// Per layer: its output at every (stream, step) of a chunk.
+    let outputs: [FloatBuffer]
+    /// Per bidirectional layer, its cells' room (kept alive for `passes`).
+    let bidirectional: [BidirectionalBuffers]
+    /// Each stream's steps within the current chunk, for runs with lengths.
+    let chunkLengths: IntBuffer
+    /// Per layer, where its forward pass reads and writes (all but the
+    /// streams, the steps and the model's input).
+    let passes: [ForwardPass]
+
+    /// The widest layer's width: per-stream strides do not depend on the
+    /// layer, so threads on different layers never share a row.
+    static func widest(_ model: Model) -> Int { model.layers.map { max($0.width, $0.paddedOutput) }.max() ?? 1 }
+
+    init(model: Model, kernels: KernelSet, batch: Int, chunk: Int, values: FloatBuffer) throws(RecurError) {
+        let widest = ChunkRoom.widest(model)
+        let (rows, o1) = batch.multipliedReportingOverflow(by: chunk + 1)
+        let (floats, o2) = rows.multipliedReportingOverflow(by: max(widest, model.inputSize))
+        guard !o1, !o2, floats <= Int.max / 64 else {
+            throw .shape("batch \(batch) x steps \(chunk) is too large for this model")
+        }
+        self.chunk = chunk
+        inputProjections = try FloatBuffer(count: batch * chunk * widest)
+        stateProjections = try FloatBuffer(count: batch * widest)
+        var outputs: [FloatBuffer] = [], bidirectional: [BidirectionalBuffers] = []
+        var rooms: [BidirectionalRoom?] = []
+        for layer in model.layers {
+            outputs.append(try FloatBuffer(count: batch * chunk * layer.paddedOutput))
+            if layer.isBidirectional {
+                let buffers = try BidirectionalBuffers(layer: layer, batch: batch, steps: chunk, training: false)
+                bidirectional.append(buffers)
+                rooms.append(buffers.room)
+            } else {
+                rooms.append(nil)
+            }
+        }
+        self.outputs = outputs
+        self.bidirectional = bidirectional
+        chunkLengths = try IntBuffer(count: batch)
+        var passes: [ForwardPass] = []
+        for (index, layer) in model.layers.enumerated() {
+            let input: Sequences
+            if index == 0 {
+                input = Sequences(base: inputProjections.base, streamStride: 0, stepStride: model.inputSize) // base: per call
+            } else {
+                let below = model.layers[index - 1].paddedOutput
+                input = Sequences(base: outputs[index - 1].base, streamStride: chunk * below, stepStride: below)
+            }
+            passes.append(ForwardPass(
+                kernels: kernels.level, weights: UnsafePointer(model.parameters.base), halfWeights: nil,
+                streams: 0..<0, steps: 0, lengths: nil, input: input,
+                output: Sequences(base: outputs[index].base, streamStride: chunk * layer.paddedOutput, stepStride: layer.paddedOutput),
+                record: nil, keepsInitialState: false,
+                inputProjections: Sequences(base: inputProjections.base, streamStride: chunk * widest, stepStride: layer.width),
+                stateProjections: MutableRows(base: stateProjections.base, stride: widest),
+                state: MutableRows(base: values.base + model.paddedStateOffsets[index], stride: model.paddedStateSize),
+                bidirectional: rooms[index]))
+        }
+        self.passes = passes
+    }
+}
+
+/// Where inference's pass over a chunk of steps reads and writes: the
+/// room's passes, with this call's weights storage and lengths.
 private struct ChunkPlan: ForwardBufferPlan {
     let passes: UnsafeBufferPointer<ForwardPass>
     /// The model's fp16 weights when it has them (read per call: the
@@ -281,31 +359,7 @@ private struct ChunkPlan: ForwardBufferPlan {
         return ForwardPass(kernels: pass.kernels, weights: pass.weights, halfWeights: halfWeights, streams: streams, steps: steps,
                            lengths: lengths,
                            input: input, output: pass.output, record: nil, keepsInitialState: false,
-                           inputProjections: pass.inputProjections, stateProjections: pass.stateProjections, state: pass.state)
-    }
-
-    /// Each layer's pass over the state's buffers (streams, steps and the
-    /// model's input are filled in per call).
-    static func passes(model: Model, kernels: KernelSet, chunk: Int, widest: Int, outputs: [FloatBuffer],
-                       inputProjections: FloatBuffer, stateProjections: FloatBuffer, values: FloatBuffer) -> [ForwardPass] {
-        var passes: [ForwardPass] = []
-        for (index, layer) in model.layers.enumerated() {
-            let input: Sequences
-            if index == 0 {
-                input = Sequences(base: inputProjections.base, streamStride: 0, stepStride: model.inputSize) // base: per call
-            } else {
-                let below = model.layers[index - 1].paddedOutput
-                input = Sequences(base: outputs[index - 1].base, streamStride: chunk * below, stepStride: below)
-            }
-            passes.append(ForwardPass(
-                kernels: kernels.level, weights: UnsafePointer(model.parameters.base), halfWeights: nil,
-                streams: 0..<0, steps: 0, lengths: nil, input: input,
-                output: Sequences(base: outputs[index].base, streamStride: chunk * layer.paddedOutput, stepStride: layer.paddedOutput),
-                record: nil, keepsInitialState: false,
-                inputProjections: Sequences(base: inputProjections.base, streamStride: chunk * widest, stepStride: layer.width),
-                stateProjections: MutableRows(base: stateProjections.base, stride: widest),
-                state: MutableRows(base: values.base + model.paddedStateOffsets[index], stride: model.paddedStateSize)))
-        }
-        return passes
+                           inputProjections: pass.inputProjections, stateProjections: pass.stateProjections, state: pass.state,
+                           bidirectional: pass.bidirectional)
     }
 }

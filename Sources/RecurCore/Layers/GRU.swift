@@ -20,7 +20,7 @@ enum GRULayer: LayerDefinition {
     static let carriesDirectGradient = true
 
     static func forward(_ layer: Layer, _ pass: ForwardPass) {
-        let hidden = layer.paddedOutput
+        let hidden = layer.paddedHidden
         let biasIH = pass.inputBias(layer), biasHH = pass.recurrentBias(layer)
         let (ax, ah, state, output, record) = (pass.inputProjections, pass.stateProjections, pass.state, pass.output, pass.record)
         pass.runRecurrent(layer) { t, rows in
@@ -33,7 +33,7 @@ enum GRULayer: LayerDefinition {
     }
 
     static func backward(_ layer: Layer, _ pass: BackwardPass) {
-        let hidden = layer.paddedOutput
+        let hidden = layer.paddedHidden
         let (dOut, record, output) = (pass.outputGradient, pass.record, pass.output)
         let (inputSide, stateSide) = (pass.inputSideGradients, pass.stateSideGradients)
         pass.runRecurrentBackward(layer) { t, rows in

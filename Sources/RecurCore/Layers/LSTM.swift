@@ -17,7 +17,7 @@ enum LSTMLayer: LayerDefinition {
     static let carriesDirectGradient = false
 
     static func forward(_ layer: Layer, _ pass: ForwardPass) {
-        let hidden = layer.paddedOutput
+        let hidden = layer.paddedHidden
         let biasIH = pass.inputBias(layer), biasHH = pass.recurrentBias(layer)
         let (ax, ah, state, output, record) = (pass.inputProjections, pass.stateProjections, pass.state, pass.output, pass.record)
         if pass.keepsInitialState, let record {
@@ -36,7 +36,7 @@ enum LSTMLayer: LayerDefinition {
     }
 
     static func backward(_ layer: Layer, _ pass: BackwardPass) {
-        let hidden = layer.paddedOutput
+        let hidden = layer.paddedHidden
         let (dOut, record, gates) = (pass.outputGradient, pass.record, pass.inputSideGradients)
         pass.runRecurrentBackward(layer) { t, rows in
             let first = rows.lowerBound

@@ -16,7 +16,7 @@ enum RNNLayer: LayerDefinition {
     static let carriesDirectGradient = false
 
     static func forward(_ layer: Layer, _ pass: ForwardPass) {
-        let hidden = layer.paddedOutput, relu = layer.activation == .relu
+        let hidden = layer.paddedHidden, relu = layer.activation == .relu
         let biasIH = pass.inputBias(layer), biasHH = pass.recurrentBias(layer)
         let (ax, ah, state, output) = (pass.inputProjections, pass.stateProjections, pass.state, pass.output)
         pass.runRecurrent(layer) { t, rows in
@@ -28,7 +28,7 @@ enum RNNLayer: LayerDefinition {
     }
 
     static func backward(_ layer: Layer, _ pass: BackwardPass) {
-        let hidden = layer.paddedOutput, relu = layer.activation == .relu
+        let hidden = layer.paddedHidden, relu = layer.activation == .relu
         let (dOut, output, gates) = (pass.outputGradient, pass.output, pass.inputSideGradients)
         pass.runRecurrentBackward(layer) { t, rows in
             let first = rows.lowerBound

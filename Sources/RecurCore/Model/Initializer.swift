@@ -7,12 +7,25 @@ enum Initializer {
         // One generator per layer, so adding a layer does not change the
         // others. Its seed is output index+1 of a SplitMix64 seeded with the
         // model's seed: well-mixed, so no two layers draw overlapping runs.
+        // A bidirectional layer's reverse cell draws from its own generator,
+        // seeded from the layer's seed (the forward cell is initialised as a
+        // forward layer of the same index would be).
         var seeder = SplitMix64(seed: spec.seed)
         var layerSeed: UInt64 = 0
         for _ in 0...index { layerSeed = seeder.next() }
-        var random = SplitMix64(seed: layerSeed)
+        for cell in layer.cells {
+            var reverseSeeder = SplitMix64(seed: layerSeed ^ reverseSeedMix)
+            var random = SplitMix64(seed: cell == 0 ? layerSeed : reverseSeeder.next())
+            initialize(cell: layer.cell(cell), spec: spec, random: &random, parameters: parameters)
+        }
+    }
+
+    /// Mixed into a layer's seed for its reverse cell ("Reverse!" in ASCII).
+    private static let reverseSeedMix: UInt64 = 0x5265_7665_7273_6521
+
+    private static func initialize(cell layer: Layer, spec: InitSpec, random: inout SplitMix64, parameters: FloatBuffer) {
         let p = parameters.base
-        let h = layer.outputSize
+        let h = layer.hiddenSize
 
         if layer.kind == .dense {
             // Glorot uniform weights, zero bias.

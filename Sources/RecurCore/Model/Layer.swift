@@ -75,88 +75,138 @@ public struct TensorSlot: Sendable {
     }
 }
 
+/// Which way a recurrent layer runs through time (format key `direction`).
+public enum Direction: String, Sendable {
+    /// From the first step to the last, carrying its state between calls.
+    case forward
+    /// Two cells over the same input, one each way, each from zero state;
+    /// the output at step t is [forward h_t, reverse h_t] (2H values).
+    case bidirectional
+}
+
 /// One layer of a model: its architecture and where its parameters are.
 ///
 /// Layout in the parameter buffer (all offsets multiples of 16 floats):
 ///   W_ih     inputSize x width floats, in panels (see `panelIndex`)
-///   W_hh     outputSize x width floats, in panels
+///   W_hh     hiddenSize x width floats, in panels
 ///   bias_ih  `width` floats, bias_hh `width` floats (when present)
-/// where `width` = gates · paddedOutput, each gate block padded to 16. A
-/// dense layer has W and bias only. Padding is zero and stays zero.
+/// where `width` = gates · paddedHidden, each gate block padded to 16. A
+/// dense layer has W and bias only. Padding is zero and stays zero. A
+/// bidirectional layer has a second such block, the `_reverse` tensors,
+/// right after the first: its reverse cell is the same layout shifted by
+/// `reverseOffset` (see `cell(_:)`).
 ///
 /// A Layer holds only numbers (no array, no reference), so the step path
 /// copies it for free; its tensors are derived when asked for.
 public struct Layer: Sendable {
     public let kind: LayerKind
     public let inputSize: Int
-    /// `hidden_size` of a recurrent layer, `units` of a dense one.
-    public let outputSize: Int
+    /// `hidden_size` of a recurrent layer (each direction's), `units` of a dense one.
+    public let hiddenSize: Int
     public let activation: Activation
+    public let direction: Direction
+    /// Values per step going out: hiddenSize, twice that when bidirectional.
+    public var outputSize: Int { isBidirectional ? 2 * hiddenSize : hiddenSize }
+    public var isBidirectional: Bool { direction == .bidirectional }
 
-    /// The output size padded to 16: the stride of h, c and gate blocks.
+    /// The hidden size padded to 16: the stride of h, c and gate blocks.
+    var paddedHidden: Int { padded(hiddenSize) }
+    /// The output size padded to 16: the stride of the layer's outputs.
     var paddedOutput: Int { padded(outputSize) }
     /// Floats per row of a weight block: all gates' outputs, padded.
-    var width: Int { kind.gateCount * paddedOutput }
+    var width: Int { kind.gateCount * paddedHidden }
     /// Offset of W_ih^T (W^T for dense); W_hh^T follows it.
     let inputWeightOffset: Int
     var recurrentWeightOffset: Int { inputWeightOffset + inputSize * width }
     /// Offsets of `bias_ih` (`bias` for dense) and `bias_hh`, when present.
     let inputBiasOffset: Int?
     let recurrentBiasOffset: Int?
+    /// How far the reverse cell's block is after the forward one (0 for a
+    /// forward layer).
+    let reverseOffset: Int
     /// The span of the parameter buffer this layer owns (with padding).
     let parameterRange: Range<Int>
 
-    /// Floats of this layer's state per stream, as get/set show it: h, and c
-    /// for an LSTM (the kind's `stateVectors` vectors).
-    var stateSize: Int { kind.definition.stateVectors * outputSize }
+    /// Vectors of paddedHidden floats the layer keeps per stream between
+    /// calls: the kind's (h, and c for an LSTM); none when bidirectional.
+    var stateVectors: Int { isBidirectional ? 0 : kind.definition.stateVectors }
+
+    /// Floats of this layer's state per stream, as get/set show it.
+    var stateSize: Int { stateVectors * hiddenSize }
 
     /// The same, as the state keeps it (each vector padded).
-    var paddedStateSize: Int { kind.definition.stateVectors * paddedOutput }
+    var paddedStateSize: Int { stateVectors * paddedHidden }
 
     /// Floats a training forward step records per position for the backward
-    /// pass (the kind's `recordVectors` vectors of paddedOutput floats).
-    var recordSize: Int { kind.definition.recordVectors * paddedOutput }
+    /// pass (the kind's `recordVectors` vectors of paddedHidden floats), per cell.
+    var recordSize: Int { kind.definition.recordVectors * paddedHidden }
 
-    /// The tensors in format order; absent biases are not here.
+    /// The cells of this layer, one per direction (`cell(d)` for d in this range).
+    var cells: Range<Int> { 0..<(isBidirectional ? 2 : 1) }
+
+    /// Cell `index` (0: forward, 1: reverse) as a forward layer of its own
+    /// over the same input: what the kind's passes (Layers/) run. The
+    /// forward cell of a forward layer is the layer itself.
+    func cell(_ index: Int) -> Layer {
+        guard isBidirectional else { return self }
+        let shift = index * reverseOffset
+        return Layer(kind: kind, inputSize: inputSize, hiddenSize: hiddenSize, activation: activation, direction: .forward,
+                     inputWeightOffset: inputWeightOffset + shift, inputBiasOffset: inputBiasOffset.map { $0 + shift },
+                     recurrentBiasOffset: recurrentBiasOffset.map { $0 + shift }, reverseOffset: 0,
+                     parameterRange: (parameterRange.lowerBound + shift)..<(parameterRange.lowerBound + shift + reverseOffset))
+    }
+
+    /// The tensors in format order (the reverse cell's after the forward
+    /// one's); absent biases are not here.
     public var tensors: [TensorSlot] {
-        Layer.slots(kind: kind, inputSize: inputSize, outputSize: outputSize,
-                    inputBias: inputBiasOffset != nil, recurrentBias: recurrentBiasOffset != nil, at: inputWeightOffset).slots
+        var slots = Layer.slots(kind: kind, inputSize: inputSize, hiddenSize: hiddenSize,
+                                inputBias: inputBiasOffset != nil, recurrentBias: recurrentBiasOffset != nil,
+                                suffix: "", at: inputWeightOffset).slots
+        if isBidirectional {
+            slots += Layer.slots(kind: kind, inputSize: inputSize, hiddenSize: hiddenSize,
+                                 inputBias: inputBiasOffset != nil, recurrentBias: recurrentBiasOffset != nil,
+                                 suffix: "_reverse", at: inputWeightOffset + reverseOffset).slots
+        }
+        return slots
     }
 
     /// Lays out a layer at `offset` in the parameter buffer; returns the
     /// layer and the number of floats it occupies.
-    static func layout(kind: LayerKind, inputSize: Int, outputSize: Int, activation: Activation,
+    static func layout(kind: LayerKind, inputSize: Int, hiddenSize: Int, activation: Activation, direction: Direction = .forward,
                        inputBias: Bool, recurrentBias: Bool, at offset: Int) -> (Layer, Int) {
-        let (slots, end) = Layer.slots(kind: kind, inputSize: inputSize, outputSize: outputSize,
-                                       inputBias: inputBias, recurrentBias: recurrentBias, at: offset)
+        let (slots, end) = Layer.slots(kind: kind, inputSize: inputSize, hiddenSize: hiddenSize,
+                                       inputBias: inputBias, recurrentBias: recurrentBias, suffix: "", at: offset)
+        let cellSpan = end - offset
+        let span = direction == .bidirectional ? 2 * cellSpan : cellSpan
         let biasOffset = { (name: String) in slots.first { $0.name == name }?.offset }
-        let layer = Layer(kind: kind, inputSize: inputSize, outputSize: outputSize, activation: activation,
+        let layer = Layer(kind: kind, inputSize: inputSize, hiddenSize: hiddenSize, activation: activation, direction: direction,
                           inputWeightOffset: offset, inputBiasOffset: biasOffset(kind.isRecurrent ? "bias_ih" : "bias"),
-                          recurrentBiasOffset: biasOffset("bias_hh"), parameterRange: offset..<end)
-        return (layer, end - offset)
+                          recurrentBiasOffset: biasOffset("bias_hh"),
+                          reverseOffset: direction == .bidirectional ? cellSpan : 0, parameterRange: offset..<(offset + span))
+        return (layer, span)
     }
 
-    /// Where each tensor of such a layer goes, from `offset` on, and where the layer ends.
-    private static func slots(kind: LayerKind, inputSize: Int, outputSize: Int,
-                              inputBias: Bool, recurrentBias: Bool, at offset: Int) -> (slots: [TensorSlot], end: Int) {
-        let gateRows = outputSize, gateStep = padded(outputSize)
+    /// Where each tensor of one cell goes, from `offset` on, and where the cell ends.
+    private static func slots(kind: LayerKind, inputSize: Int, hiddenSize: Int, inputBias: Bool, recurrentBias: Bool,
+                              suffix: String, at offset: Int) -> (slots: [TensorSlot], end: Int) {
+        let gateRows = hiddenSize, gateStep = padded(hiddenSize)
         let width = kind.gateCount * gateStep
-        let rows = kind.gateCount * outputSize
+        let rows = kind.gateCount * hiddenSize
         var tensors: [TensorSlot] = []
         var next = offset
         func matrix(_ name: String, columns: Int) {
-            tensors.append(TensorSlot(name: name, shape: [rows, columns], offset: next, width: width,
+            tensors.append(TensorSlot(name: name + suffix, shape: [rows, columns], offset: next, width: width,
                                       blockRows: gateRows, blockStep: gateStep))
             next += columns * width
         }
         func vector(_ name: String) {
-            tensors.append(TensorSlot(name: name, shape: [rows], offset: next, width: width,
+            tensors.append(TensorSlot(name: name + suffix, shape: [rows], offset: next, width: width,
                                       blockRows: gateRows, blockStep: gateStep))
             next += width
         }
         if kind.isRecurrent {
             matrix("weight_ih", columns: inputSize)
-            matrix("weight_hh", columns: outputSize)
+            matrix("weight_hh", columns: hiddenSize)
             if inputBias { vector("bias_ih") }
             if recurrentBias { vector("bias_hh") }
         } else {

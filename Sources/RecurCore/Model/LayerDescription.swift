@@ -9,7 +9,7 @@ public struct LayerDescription: Sendable, Equatable {
     public let outputSize: Int
     /// `hidden_size` of a recurrent layer, `units` of a dense one.
     public let hiddenSize: Int
-    /// Floats per stream of state this layer keeps (0 for dense).
+    /// Floats per stream of state this layer keeps (0 for dense and bidirectional).
     public let stateSize: Int
     public let bidirectional: Bool
     /// The layer has at least one bias tensor.
@@ -27,8 +27,8 @@ extension Model {
         let layer = layers[index]
         return LayerDescription(kind: layer.kind, activation: layer.activation,
                                 inputSize: layer.inputSize, outputSize: layer.outputSize,
-                                hiddenSize: layer.outputSize, stateSize: layer.stateSize,
-                                bidirectional: false,
+                                hiddenSize: layer.hiddenSize, stateSize: layer.stateSize,
+                                bidirectional: layer.isBidirectional,
                                 hasBias: layer.inputBiasOffset != nil || layer.recurrentBiasOffset != nil,
                                 tensorNames: layer.tensors.map(\.name))
     }

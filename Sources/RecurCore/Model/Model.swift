@@ -48,9 +48,9 @@ public final class Model: @unchecked Sendable {
     /// get/set show it.
     func forEachStateVector(_ body: (Int, Int, Int) -> Void) {
         for (index, layer) in layers.enumerated() {
-            for vector in 0..<layer.kind.definition.stateVectors {
-                body(paddedStateOffsets[index] + vector * layer.paddedOutput, stateOffsets[index] + vector * layer.outputSize,
-                     layer.outputSize)
+            for vector in 0..<layer.stateVectors {
+                body(paddedStateOffsets[index] + vector * layer.paddedHidden, stateOffsets[index] + vector * layer.hiddenSize,
+                     layer.hiddenSize)
             }
         }
     }
@@ -90,6 +90,10 @@ public final class Model: @unchecked Sendable {
         guard let half = halfParameters else { return }
         for i in range { half.base[i] = Float16(parameters.base[i]).bitPattern }
     }
+
+    /// The first bidirectional layer, if any: such a model runs whole
+    /// sequences only, each from zero state.
+    public var firstBidirectionalLayer: Int? { layers.firstIndex { $0.isBidirectional } }
 
     /// The last layer's output size.
     public var outputSize: Int { layers[layers.count - 1].outputSize }

@@ -22,7 +22,11 @@ enum StackRunner {
         for (index, layer) in model.layers.enumerated() {
             let pass = plan.forwardPass(layer: index, input: input, inputStreamStride: inputStreamStride,
                                         streams: streams, steps: steps)
-            layer.kind.definition.forward(layer, pass)
+            if let room = pass.bidirectional {
+                Bidirectional.forward(layer, pass, room)
+            } else {
+                layer.kind.definition.forward(layer, pass)
+            }
         }
     }
 }
@@ -94,6 +98,9 @@ struct ForwardPass {
     let stateProjections: MutableRows
     /// The layer's state (h, then c) of each stream.
     let state: MutableRows
+    /// Where the two cells of a bidirectional layer work (nil for a
+    /// forward layer); see Stack/Bidirectional.swift.
+    let bidirectional: BidirectionalRoom?
 
     var first: Int { streams.lowerBound }
     var count: Int { streams.count }
@@ -147,7 +154,7 @@ struct ForwardPass {
     /// W_hh h of the streams `rows`, into `stateProjections`.
     @inline(__always)
     func projectState(_ layer: Layer, _ rows: Range<Int>) {
-        project(rows.count, depth: layer.outputSize, width: layer.width, weightOffset: layer.recurrentWeightOffset,
+        project(rows.count, depth: layer.hiddenSize, width: layer.width, weightOffset: layer.recurrentWeightOffset,
                 input: state.from(rows.lowerBound), output: stateProjections.from(rows.lowerBound))
     }
 
@@ -165,7 +172,7 @@ struct ForwardPass {
         projectInputs(layer, into: inputProjections)
         if keepsInitialState {
             for stream in streams {
-                (output.at(stream: stream, step: 0) - output.stepStride).update(from: state[stream], count: layer.paddedOutput)
+                (output.at(stream: stream, step: 0) - output.stepStride).update(from: state[stream], count: layer.paddedHidden)
             }
         }
         for t in 0..<steps {

@@ -63,14 +63,14 @@ struct BackwardPass {
                 let gh = stateSideGradients.step(t, from: first).readOnly
                 if direct {
                     let temporary = carryTemporary[first]
-                    kernels.project(count: count, depth: layer.width, width: layer.paddedOutput, weights: recurrentTransposed,
+                    kernels.project(count: count, depth: layer.width, width: layer.paddedHidden, weights: recurrentTransposed,
                                     input: gh, output: carryTemporary.from(first))
                     let carry = carryH[first]
                     for s in 0..<count {
-                        for j in 0..<layer.paddedOutput { carry[s * carryStride + j] += temporary[s * carryStride + j] }
+                        for j in 0..<layer.paddedHidden { carry[s * carryStride + j] += temporary[s * carryStride + j] }
                     }
                 } else {
-                    kernels.project(count: count, depth: layer.width, width: layer.paddedOutput, weights: recurrentTransposed,
+                    kernels.project(count: count, depth: layer.width, width: layer.paddedHidden, weights: recurrentTransposed,
                                     input: gh, output: carryH.from(first))
                 }
             }
@@ -82,7 +82,7 @@ struct BackwardPass {
         for stream in rows {
             let dOut = outputGradient.at(stream: stream, step: t), carry = carryH[stream]
             var sum: Float = 0
-            for j in 0..<layer.outputSize {
+            for j in 0..<layer.hiddenSize {
                 let g = dOut[j] + carry[j]
                 sum += g * g
             }
@@ -104,21 +104,27 @@ final class Backprop {
     /// (W_ih and W_hh with inputs and outputs swapped, in the panel layout),
     /// refreshed from the weights at each step.
     private let transposed: FloatBuffer
-    private let transposedOffsets: [(input: Int, recurrent: Int)]
+    /// Per layer, per cell (two for a bidirectional layer): where its W_ih^T
+    /// and W_hh^T are in `transposed`.
+    private let transposedOffsets: [[(input: Int, recurrent: Int)]]
 
     init(model: Model, kernels: KernelSet, frozenLayers: Set<Int>) throws(RecurError) {
         self.model = model
         self.kernels = kernels.level
         self.frozenLayers = frozenLayers
         lowest = model.layers.indices.first { !frozenLayers.contains($0) }
-        var offsets: [(input: Int, recurrent: Int)] = []
+        var offsets: [[(input: Int, recurrent: Int)]] = []
         var total = 0
         for layer in model.layers {
-            let input = total
-            total += layer.width * padded(layer.inputSize)
-            let recurrent = total
-            if layer.kind.isRecurrent { total += layer.width * layer.paddedOutput }
-            offsets.append((input, recurrent))
+            var cells: [(input: Int, recurrent: Int)] = []
+            for _ in layer.cells {
+                let input = total
+                total += layer.width * padded(layer.inputSize)
+                let recurrent = total
+                if layer.kind.isRecurrent { total += layer.width * layer.paddedHidden }
+                cells.append((input, recurrent))
+            }
+            offsets.append(cells)
         }
         transposed = try FloatBuffer(count: total)
         transposedOffsets = offsets
@@ -142,45 +148,79 @@ final class Backprop {
             if model.layers[index].kind.isRecurrent {
                 squares?.update(repeating: 0, count: batch * tape.steps)   // positions past a length stay 0
             }
-            if let pool {
-                let parts = pool.count
-                pool.run { part in
-                    self.throughTime(index, tape, streams: WorkerPool.split(batch, parts, part),
-                                     throughActivation: !head || throughHeadActivation, squares: squares)
+            // One pass per cell (a bidirectional layer's forward cell, then
+            // its reverse one): through time, then its weight gradients.
+            for cell in model.layers[index].cells {
+                if let pool {
+                    let parts = pool.count
+                    pool.run { part in
+                        self.throughTime(index, cell: cell, tape, streams: WorkerPool.split(batch, parts, part),
+                                         throughActivation: !head || throughHeadActivation, squares: squares)
+                    }
+                    if trains {
+                        pool.run { part in self.accumulateGradients(index, cell: cell, x, tape, into: gradients, part: part, of: parts) }
+                    }
+                } else {
+                    throughTime(index, cell: cell, tape, streams: 0..<batch, throughActivation: !head || throughHeadActivation,
+                                squares: squares)
+                    if trains { accumulateGradients(index, cell: cell, x, tape, into: gradients, part: 0, of: 1) }
                 }
-                if trains { pool.run { part in self.accumulateGradients(index, x, tape, into: gradients, part: part, of: parts) } }
-            } else {
-                throughTime(index, tape, streams: 0..<batch, throughActivation: !head || throughHeadActivation, squares: squares)
-                if trains { accumulateGradients(index, x, tape, into: gradients, part: 0, of: 1) }
             }
         }
     }
 
-    /// Layer `index`'s gate gradients (into the tape) and, above the lowest
-    /// trainable layer, the gradient of its input, for some streams.
-    private func throughTime(_ index: Int, _ tape: Tape, streams: Range<Int>, throughActivation: Bool,
+    /// Cell `cell` of layer `index`: its gate gradients (into the tape) and,
+    /// above the lowest trainable layer, its part of the gradient of the
+    /// layer's input, for some streams. A bidirectional layer's cells work
+    /// in their room, the reverse cell in its own (reversed) time order.
+    private func throughTime(_ index: Int, cell: Int, _ tape: Tape, streams: Range<Int>, throughActivation: Bool,
                              squares: UnsafeMutablePointer<Float>?) {
         guard !streams.isEmpty, let lowest else { return }
-        let layer = model.layers[index], carryStride = tape.widestOutput
+        let whole = model.layers[index], layer = whole.cell(cell), carryStride = tape.widestOutput
+        let room = tape.bidirectional[index]?.room, own = room?.cell(cell)
+        if let room, cell == 0 {
+            Bidirectional.splitOutputGradient(whole, tape.outputGradient(index), room, streams: streams,
+                                              lengths: tape.lengths, steps: tape.steps)
+        }
         let pass = BackwardPass(
             kernels: kernels, streams: streams, steps: tape.steps, lengths: tape.lengths,
-            outputGradient: tape.outputGradient(index), output: tape.output(index), record: tape.record(index),
+            outputGradient: own?.outputGradient ?? tape.outputGradient(index), output: own?.output ?? tape.output(index),
+            record: own?.record ?? tape.record(index),
             inputSideGradients: tape.gateGradients(index, stateSide: false),
             stateSideGradients: tape.gateGradients(index, stateSide: true),
             carryH: MutableRows(base: tape.carryH.base, stride: carryStride),
             carryC: MutableRows(base: tape.carryC.base, stride: carryStride),
             carryTemporary: MutableRows(base: tape.carryTemporary.base, stride: carryStride),
-            recurrentTransposed: UnsafePointer(transposed.base + transposedOffsets[index].recurrent),
-            hiddenGradientSquares: squares, throughActivation: throughActivation)
+            recurrentTransposed: UnsafePointer(transposed.base + transposedOffsets[index][cell].recurrent),
+            hiddenGradientSquares: cell == 1 && squares != nil ? room?.reverseSquares : squares,
+            throughActivation: throughActivation)
         layer.kind.definition.backward(layer, pass)
+        if cell == 1, let squares, let reverseSquares = room?.reverseSquares {
+            // The reverse cell's |dL/dh|^2, back in the layer's time order.
+            for stream in streams {
+                let steps = pass.steps(of: stream), row = stream * tape.steps
+                for t in 0..<steps { squares[row + t] += reverseSquares[row + steps - 1 - t] }
+            }
+        }
 
-        // dL/d(input) = W_ih^T (input side), for the layer below.
+        // dL/d(input) = W_ih^T (input side), for the layer below; the
+        // reverse cell's part is added back in the layer's time order.
         if index > lowest {
             let gates = pass.inputSideGradients, below = tape.outputGradient(index - 1)
-            let inputT = UnsafePointer(transposed.base + transposedOffsets[index].input)
+            let inputT = UnsafePointer(transposed.base + transposedOffsets[index][cell].input)
             for stream in streams where pass.steps(of: stream) > 0 {
-                kernels.project(count: pass.steps(of: stream), depth: layer.width, width: below.stepStride, weights: inputT,
-                                input: gates.steps(of: stream).readOnly, output: below.steps(of: stream))
+                let steps = pass.steps(of: stream)
+                if cell == 0 {
+                    kernels.project(count: steps, depth: layer.width, width: below.stepStride, weights: inputT,
+                                    input: gates.steps(of: stream).readOnly, output: below.steps(of: stream))
+                } else if let reversed = room?.reversedInputGradient {
+                    kernels.project(count: steps, depth: layer.width, width: below.stepStride, weights: inputT,
+                                    input: gates.steps(of: stream).readOnly, output: reversed.steps(of: stream))
+                    for t in 0..<steps {
+                        let target = below.at(stream: stream, step: t), source = reversed.at(stream: stream, step: steps - 1 - t)
+                        for j in 0..<below.stepStride { target[j] += source[j] }
+                    }
+                }
             }
         }
     }
@@ -190,16 +230,19 @@ final class Backprop {
     /// doing part `part`. Each element is summed over the streams in order
     /// (each stream's sum over steps, then added): the same chain of floats
     /// however the columns are split.
-    private func accumulateGradients(_ index: Int, _ x: UnsafePointer<Float>, _ tape: Tape, into gradients: FloatBuffer,
-                                     part: Int, of parts: Int) {
-        let layer = model.layers[index]
+    private func accumulateGradients(_ index: Int, cell: Int, _ x: UnsafePointer<Float>, _ tape: Tape,
+                                     into gradients: FloatBuffer, part: Int, of parts: Int) {
+        let layer = model.layers[index].cell(cell)
+        let cellRoom = tape.bidirectional[index]?.room.cell(cell)
         let steps = tape.steps, width = layer.width
         let panels = WorkerPool.split((width + panelWidth - 1) / panelWidth, parts, part)
         let start = panels.lowerBound * panelWidth, end = min(panels.upperBound * panelWidth, width)
         guard start < end else { return }
         let columns = end - start
         let g = gradients.base
-        let input = tape.layerInput(index, x), output = tape.output(index)
+        // The reverse cell's input and outputs are in its own time order.
+        let input = cell == 1 ? tape.bidirectional[index]!.room.reversedInput : tape.layerInput(index, x)
+        let output = cellRoom?.output ?? tape.output(index)
         let inputSide = tape.gateGradients(index, stateSide: false), stateSide = tape.gateGradients(index, stateSide: true)
         // Each stream's own steps (the positions past its length hold no gradient).
         func own(_ stream: Int) -> Int { RecurCore.steps(of: stream, steps, lengths: tape.lengths) }
@@ -214,9 +257,9 @@ final class Backprop {
             if layer.kind.isRecurrent {
                 // h_t-1 of step t: one step before the output of step t.
                 let previous = ConstRows(base: output.at(stream: stream, step: -1), stride: output.stepStride)
-                kernels.accumulateWeightGradient(count: own(stream), depth: layer.outputSize, width: columns,
+                kernels.accumulateWeightGradient(count: own(stream), depth: layer.hiddenSize, width: columns,
                                                  input: previous, gradient: columnsOf(stateSide, stream),
-                                                 into: g + layer.recurrentWeightOffset + start * layer.outputSize)
+                                                 into: g + layer.recurrentWeightOffset + start * layer.hiddenSize)
             }
         }
         for stream in 0..<tape.batch where own(stream) > 0 {
@@ -235,14 +278,15 @@ final class Backprop {
     private func refreshTransposed(from lowest: Int) {
         let p = model.parameters.base, t = transposed.base
         for index in lowest..<model.layers.count {
-            let layer = model.layers[index], width = layer.width
-            if index > lowest {
-                Backprop.transpose(p + layer.inputWeightOffset, depth: layer.inputSize, width: width,
-                                   into: t + transposedOffsets[index].input)
-            }
-            if layer.kind.isRecurrent {
-                Backprop.transpose(p + layer.recurrentWeightOffset, depth: layer.outputSize, width: width,
-                                   into: t + transposedOffsets[index].recurrent)
+            for cell in model.layers[index].cells {
+                let layer = model.layers[index].cell(cell), width = layer.width, offsets = transposedOffsets[index][cell]
+                if index > lowest {
+                    Backprop.transpose(p + layer.inputWeightOffset, depth: layer.inputSize, width: width, into: t + offsets.input)
+                }
+                if layer.kind.isRecurrent {
+                    Backprop.transpose(p + layer.recurrentWeightOffset, depth: layer.hiddenSize, width: width,
+                                       into: t + offsets.recurrent)
+                }
             }
         }
     }

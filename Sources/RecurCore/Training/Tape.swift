@@ -13,8 +13,11 @@ final class Tape {
     let steps: Int
     /// Per layer: [batch][steps + 1][paddedOutput]; slot 0 = initial h.
     let outputs: [FloatBuffer]
-    /// Per layer: [batch][steps + 1][recordSize]; an LSTM's slot 0 holds the initial c.
+    /// Per layer: [batch][steps + 1][recordSize]; an LSTM's slot 0 holds the
+    /// initial c. A bidirectional layer's cells keep theirs in `bidirectional`.
     let records: [FloatBuffer]
+    /// Per layer: the cells' room of a bidirectional layer (nil for others).
+    let bidirectional: [BidirectionalBuffers?]
     /// Per layer: dL/d(output), [batch][steps][paddedOutput].
     let outputGradients: [FloatBuffer]
     /// Each stream's state while the forward pass runs: initial, then final.
@@ -45,16 +48,20 @@ final class Tape {
         self.batch = batch
         self.steps = steps
         var outputs: [FloatBuffer] = [], records: [FloatBuffer] = [], gradients: [FloatBuffer] = []
+        var bidirectional: [BidirectionalBuffers?] = []
         for layer in model.layers {
             outputs.append(try FloatBuffer(count: batch * (steps + 1) * layer.paddedOutput))
-            records.append(try FloatBuffer(count: batch * (steps + 1) * layer.recordSize))
+            records.append(try FloatBuffer(count: layer.isBidirectional ? 0 : batch * (steps + 1) * layer.recordSize))
             gradients.append(try FloatBuffer(count: batch * steps * layer.paddedOutput))
+            bidirectional.append(layer.isBidirectional
+                ? try BidirectionalBuffers(layer: layer, batch: batch, steps: steps, training: true) : nil)
         }
         self.outputs = outputs
+        self.bidirectional = bidirectional
         self.records = records
         self.outputGradients = gradients
         widest = model.layers.map(\.width).max() ?? 0
-        widestOutput = model.layers.map(\.paddedOutput).max() ?? 0
+        widestOutput = model.layers.map(\.paddedHidden).max() ?? 0
         let stateSide = model.layers.contains { $0.kind.definition.hasStateSideGradients }
         let direct = model.layers.contains { $0.kind.definition.carriesDirectGradient }
         state = try FloatBuffer(count: batch * model.paddedStateSize)
@@ -115,6 +122,7 @@ extension Tape: ForwardBufferPlan {
                     inputProjections: Sequences(base: inputProjections.base, streamStride: steps * widest,
                                                 stepStride: model.layers[index].width),
                     stateProjections: MutableRows(base: stateProjections.base, stride: widest),
-                    state: MutableRows(base: state.base + model.paddedStateOffsets[index], stride: model.paddedStateSize))
+                    state: MutableRows(base: state.base + model.paddedStateOffsets[index], stride: model.paddedStateSize),
+                    bidirectional: bidirectional[index]?.room)
     }
 }

@@ -73,6 +73,9 @@ public struct TrainerConfig: Sendable {
         }
         // The classification losses read logits: the head must be a dense
         // layer whose activation they can replace.
+        if config.stateful, let index = model.firstBidirectionalLayer {
+            throw .model("stateful: layers[\(index)] is bidirectional, and its reverse cell starts each sequence at its last step, so no state can carry from one training step to the next; use \"stateful\": false")
+        }
         let head = model.layers[model.layers.count - 1]
         switch config.loss {
         case .mse:
