@@ -12,7 +12,9 @@ private struct DoubleModel {
         let kind: String
         let activation: String
         let input: Int
+        /// hidden_size (each direction's) or units.
         let output: Int
+        let bidirectional: Bool
         var tensors: [String: [Double]]
     }
     var layers: [Layer]
@@ -27,7 +29,8 @@ private struct DoubleModel {
                 tensors[slot.name] = values.map { Double($0) }
             }
             layers.append(Layer(kind: layer.kind.rawValue, activation: layer.activation.rawValue,
-                                input: layer.inputSize, output: layer.outputSize, tensors: tensors))
+                                input: layer.inputSize, output: layer.hiddenSize, bidirectional: layer.isBidirectional,
+                                tensors: tensors))
         }
         self.layers = layers
     }
@@ -57,9 +60,8 @@ private struct DoubleModel {
             let h = layer.output
             var state = initial[index]
             var outputs: [[Double]] = []
-            for x in sequence {
-                switch layer.kind {
-                case "dense":
+            if layer.kind == "dense" {
+                for x in sequence {
                     let z = DoubleModel.affine(t["weight"]!, t["bias"], x, rows: h)
                     if index == layers.count - 1 { logits.append(z) }
                     switch layer.activation {
@@ -73,34 +75,16 @@ private struct DoubleModel {
                         outputs.append(e.map { $0 / s })
                     default: outputs.append(z)
                     }
-                default:
-                    let gates = layer.kind == "lstm" ? 4 : layer.kind == "gru" ? 3 : 1
-                    let hPrev = Array(state[0..<h])
-                    let a = DoubleModel.affine(t["weight_ih"]!, t["bias_ih"], x, rows: gates * h)
-                    let b = DoubleModel.affine(t["weight_hh"]!, t["bias_hh"], hPrev, rows: gates * h)
-                    if layer.kind == "rnn" {
-                        let pre = (0..<h).map { a[$0] + b[$0] }
-                        state = layer.activation == "relu" ? pre.map { max($0, 0) } : pre.map { tanh($0) }
-                    } else if layer.kind == "lstm" {
-                        var c = Array(state[h...])
-                        var hNew = [Double](repeating: 0, count: h)
-                        for j in 0..<h {
-                            let i = DoubleModel.sigmoid(a[j] + b[j]), f = DoubleModel.sigmoid(a[h + j] + b[h + j])
-                            let g = tanh(a[2 * h + j] + b[2 * h + j]), o = DoubleModel.sigmoid(a[3 * h + j] + b[3 * h + j])
-                            c[j] = f * c[j] + i * g
-                            hNew[j] = o * tanh(c[j])
-                        }
-                        state = hNew + c
-                    } else {
-                        var hNew = [Double](repeating: 0, count: h)
-                        for j in 0..<h {
-                            let r = DoubleModel.sigmoid(a[j] + b[j]), z = DoubleModel.sigmoid(a[h + j] + b[h + j])
-                            let n = tanh(a[2 * h + j] + r * b[2 * h + j])
-                            hNew[j] = (1 - z) * n + z * hPrev[j]
-                        }
-                        state = hNew
-                    }
-                    outputs.append(Array(state[0..<h]))
+                }
+            } else {
+                if layer.bidirectional {
+                    // Two cells from zero state, the second over the steps reversed.
+                    let zero = [Double](repeating: 0, count: state.count)
+                    let ahead = DoubleModel.cell(layer, "", sequence, initial: zero).outputs
+                    let back = DoubleModel.cell(layer, "_reverse", sequence.reversed(), initial: zero).outputs
+                    outputs = (0..<sequence.count).map { ahead[$0] + back[sequence.count - 1 - $0] }
+                } else {
+                    (outputs, state) = DoubleModel.cell(layer, "", sequence, initial: state)
                 }
             }
             final.append(state)
@@ -109,12 +93,53 @@ private struct DoubleModel {
         return (sequence, logits, final)
     }
 
+    /// One recurrent cell (tensors named with `suffix`) over `xs`: its h at
+    /// every step and its final state (h, and c for an LSTM).
+    static func cell(_ layer: Layer, _ suffix: String, _ xs: [[Double]], initial: [Double]) -> (outputs: [[Double]], final: [Double]) {
+        let t = layer.tensors, h = layer.output
+        var state = initial
+        var outputs: [[Double]] = []
+        for x in xs {
+            let gates = layer.kind == "lstm" ? 4 : layer.kind == "gru" ? 3 : 1
+            let hPrev = Array(state[0..<h])
+            let a = DoubleModel.affine(t["weight_ih" + suffix]!, t["bias_ih" + suffix], x, rows: gates * h)
+            let b = DoubleModel.affine(t["weight_hh" + suffix]!, t["bias_hh" + suffix], hPrev, rows: gates * h)
+            if layer.kind == "rnn" {
+                let pre = (0..<h).map { a[$0] + b[$0] }
+                state = layer.activation == "relu" ? pre.map { max($0, 0) } : pre.map { tanh($0) }
+            } else if layer.kind == "lstm" {
+                var c = Array(state[h...])
+                var hNew = [Double](repeating: 0, count: h)
+                for j in 0..<h {
+                    let i = DoubleModel.sigmoid(a[j] + b[j]), f = DoubleModel.sigmoid(a[h + j] + b[h + j])
+                    let g = tanh(a[2 * h + j] + b[2 * h + j]), o = DoubleModel.sigmoid(a[3 * h + j] + b[3 * h + j])
+                    c[j] = f * c[j] + i * g
+                    hNew[j] = o * tanh(c[j])
+                }
+                state = hNew + c
+            } else {
+                var hNew = [Double](repeating: 0, count: h)
+                for j in 0..<h {
+                    let r = DoubleModel.sigmoid(a[j] + b[j]), z = DoubleModel.sigmoid(a[h + j] + b[h + j])
+                    let n = tanh(a[2 * h + j] + r * b[2 * h + j])
+                    hNew[j] = (1 - z) * n + z * hPrev[j]
+                }
+                state = hNew
+            }
+            outputs.append(Array(state[0..<h]))
+        }
+        return (outputs, state)
+    }
+
     /// The loss of a batch, as the contract defines it.
+    /// With `lengths`, each stream runs only its own steps (PyTorch's
+    /// packed sequences) and only those carry targets.
     func loss(_ config: TrainerConfig, inputs: [[[Double]]], targets: [[[Double]]], labels: [[Int]]?,
-              initial: [[[Double]]]) -> Double {
+              initial: [[[Double]]], lengths: [Int]? = nil) -> Double {
         var total = 0.0
         var count = 0
-        for (stream, xs) in inputs.enumerated() {
+        for (stream, all) in inputs.enumerated() {
+            let xs = Array(all.prefix(lengths?[stream] ?? all.count))
             let result = run(xs, initial: initial[stream])
             let steps = config.targets == .sequence ? Array(0..<xs.count) : [xs.count - 1]
             for (k, t) in steps.enumerated() {
@@ -153,15 +178,16 @@ final class GradientCheckTests: XCTestCase {
 
     /// Checks every gradient element of a small model against finite differences.
     private func check(_ layers: String, config configText: String, input: Int = 3, batch: Int = 2, steps: Int = 4,
-                       seed: Int = 1, stateful: Bool = false, labels useLabels: Bool = false, file: StaticString = #filePath, line: UInt = #line) throws {
+                       seed: Int = 1, stateful: Bool = false, labels useLabels: Bool = false, lengths: [Int]? = nil,
+                       file: StaticString = #filePath, line: UInt = #line) throws {
         for kernels in [KernelSet.reference, .active] {
             try check(layers, config: configText, input: input, batch: batch, steps: steps, seed: seed, stateful: stateful,
-                      labels: useLabels, kernels: kernels, file: file, line: line)
+                      labels: useLabels, lengths: lengths, kernels: kernels, file: file, line: line)
         }
     }
 
     private func check(_ layers: String, config configText: String, input: Int, batch: Int, steps: Int,
-                       seed: Int, stateful: Bool, labels useLabels: Bool, kernels: KernelSet,
+                       seed: Int, stateful: Bool, labels useLabels: Bool, lengths: [Int]?, kernels: KernelSet,
                        file: StaticString, line: UInt) throws {
         let model = try Model.load(jsonText: document(layers, input: input, seed: seed))
         let trainer = try Trainer(model: model, configText: configText, kernels: kernels)
@@ -179,12 +205,20 @@ final class GradientCheckTests: XCTestCase {
         }
         let labels = (0..<(batch * positions)).map { _ in Int32(random.next() % UInt64(outputs)) }
 
+        let lengthValues = (lengths ?? []).map(UInt.init)
         func step(_ t: Trainer) throws -> Float {
             try xs.withUnsafeBufferPointer { x in
-                if useLabels {
-                    return try labels.withUnsafeBufferPointer { try t.step(input: x, batch: batch, steps: steps, targets: .labels($0)) }
+                try lengthValues.withUnsafeBufferPointer { lengthBuffer in
+                    let ls = lengths == nil ? nil : lengthBuffer
+                    if useLabels {
+                        return try labels.withUnsafeBufferPointer {
+                            try t.step(input: x, batch: batch, steps: steps, lengths: ls, targets: .labels($0))
+                        }
+                    }
+                    return try targetValues.withUnsafeBufferPointer {
+                        try t.step(input: x, batch: batch, steps: steps, lengths: ls, targets: .values($0))
+                    }
                 }
-                return try targetValues.withUnsafeBufferPointer { try t.step(input: x, batch: batch, steps: steps, targets: .values($0)) }
             }
         }
 
@@ -198,10 +232,10 @@ final class GradientCheckTests: XCTestCase {
         if stateful {
             // Step 1 (learning rate 0) only moves the state on; check step 2.
             _ = try step(trainer)
-            initial = (0..<batch).map { reference.run(inputs[$0], initial: initial[$0]).final }
+            initial = (0..<batch).map { reference.run(Array(inputs[$0].prefix(lengths?[$0] ?? steps)), initial: initial[$0]).final }
         }
         let loss = try step(trainer)
-        let expectedLoss = reference.loss(config, inputs: inputs, targets: targets, labels: labelRows, initial: initial)
+        let expectedLoss = reference.loss(config, inputs: inputs, targets: targets, labels: labelRows, initial: initial, lengths: lengths)
         XCTAssertEqual(Double(loss), expectedLoss, accuracy: 1e-5 + 1e-4 * abs(expectedLoss), "loss", file: file, line: line)
 
         var checked = 0
@@ -214,9 +248,9 @@ final class GradientCheckTests: XCTestCase {
                     let original = reference.layers[index].tensors[slot.name]![element]
                     let h = 1e-6
                     reference.layers[index].tensors[slot.name]![element] = original + h
-                    let up = reference.loss(config, inputs: inputs, targets: targets, labels: labelRows, initial: initial)
+                    let up = reference.loss(config, inputs: inputs, targets: targets, labels: labelRows, initial: initial, lengths: lengths)
                     reference.layers[index].tensors[slot.name]![element] = original - h
-                    let down = reference.loss(config, inputs: inputs, targets: targets, labels: labelRows, initial: initial)
+                    let down = reference.loss(config, inputs: inputs, targets: targets, labels: labelRows, initial: initial, lengths: lengths)
                     reference.layers[index].tensors[slot.name]![element] = original
                     let numeric = frozen ? 0 : (up - down) / (2 * h)
                     XCTAssertEqual(Double(analytic[element]), numeric, accuracy: 2e-5 + 2e-3 * abs(numeric),
@@ -273,5 +307,32 @@ final class GradientCheckTests: XCTestCase {
         try check(stack, config: "{\"stateful\": true, \(sgd)}", steps: 3, stateful: true)
         try check(#"{"type": "gru", "hidden_size": 4}, {"type": "dense", "units": 3}"#,
                   config: "{\"stateful\": true, \"loss\": \"cross_entropy\", \(sgd)}", stateful: true, labels: true)
+    }
+
+    /// Bidirectional layers of every kind, alone, stacked and as the last
+    /// layer, with and without lengths.
+    func testBidirectionalLayers() throws {
+        for kind in ["rnn", "lstm", "gru"] {
+            let bi = #"{"type": "\#(kind)", "hidden_size": 3, "direction": "bidirectional"}"#
+            try check(bi + #", {"type": "dense", "units": 2}"#, config: "{\(sgd)}")
+            try check(bi, config: "{\"targets\": \"last\", \(sgd)}", lengths: [4, 2])
+            try check(#"{"type": "lstm", "hidden_size": 2}, "# + bi + #", {"type": "dense", "units": 3}"#,
+                      config: "{\"loss\": \"cross_entropy\", \(sgd)}", batch: 3, steps: 5, labels: true, lengths: [5, 1, 3])
+        }
+        let stacked = #"{"type": "gru", "hidden_size": 3, "direction": "bidirectional"}, {"type": "lstm", "hidden_size": 2, "direction": "bidirectional"}, {"type": "dense", "units": 2, "activation": "sigmoid"}"#
+        try check(stacked, config: "{\"loss\": \"binary_cross_entropy\", \(sgd)}", lengths: [3, 4])
+        try check(stacked, config: "{\"freeze\": [1], \(sgd)}", lengths: [4, 1])
+    }
+
+    /// Streams of different lengths through forward stacks: only each
+    /// stream's own steps count, and stateful training carries each
+    /// stream's state after its own last step.
+    func testLengths() throws {
+        let stack = #"{"type": "rnn", "hidden_size": 3}, {"type": "lstm", "hidden_size": 3}, {"type": "dense", "units": 2}"#
+        try check(stack, config: "{\(sgd)}", batch: 3, steps: 5, lengths: [5, 2, 1])
+        try check(stack, config: "{\"targets\": \"last\", \(sgd)}", batch: 3, steps: 5, lengths: [1, 4, 3])
+        try check(#"{"type": "gru", "hidden_size": 4}, {"type": "dense", "units": 3}"#,
+                  config: "{\"loss\": \"cross_entropy\", \(sgd)}", batch: 3, labels: true, lengths: [2, 4, 3])
+        try check(stack, config: "{\"stateful\": true, \(sgd)}", batch: 3, steps: 4, stateful: true, lengths: [4, 2, 3])
     }
 }

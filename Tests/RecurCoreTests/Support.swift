@@ -33,7 +33,7 @@ struct ReferenceCase {
     let modelJSON: Data
     let batch: Int
     let steps: Int
-    let input: [Float]
+    var input: [Float]
     let output: [Float]
     let finalState: [Float]
 

@@ -733,6 +733,22 @@ def invalid_documents():
         ("huge_hidden.json", changed(set_key(("layers",), [{"type": "lstm", "hidden_size": 10 ** 12},
                                                           base()["layers"][1]])),
          model, ["hidden_size"]),
+        # Bidirectional layers (docs/model-format.md, "direction").
+        ("reverse_on_forward.json", changed(set_key(lstm + ("weights", "weight_hh_reverse"),
+                                                    {"shape": [8, 2], "data": [0.2] * 16})),
+         model, ["layers[0].weights.weight_hh_reverse", "forward layer"]),
+        ("missing_reverse.json", changed(set_key(lstm + ("direction",), "bidirectional")),
+         model, ["layers[0].weights.weight_ih_reverse", "missing"]),
+        ("bad_direction.json", changed(set_key(lstm + ("direction",), "backward")), model, ["layers[0].direction", "backward"]),
+        ("dense_direction.json", changed(set_key(dense + ("direction",), "bidirectional")), model, ["layers[1]", "direction"]),
+        ("one_sided_bias.json", changed(lambda d: d["layers"][0].update(direction="bidirectional") or d["layers"][0]["weights"].update(
+            weight_ih_reverse={"shape": [8, 2], "data": [0.1] * 16}, weight_hh_reverse={"shape": [8, 2], "data": [0.2] * 16},
+            bias_ih_reverse={"shape": [8], "data": [0.0] * 8})),
+         model, ["layers[0].weights.bias_hh_reverse", "missing"]),
+        ("bidirectional_chain.json", changed(lambda d: d["layers"][0].update(direction="bidirectional") or d["layers"][0]["weights"].update(
+            weight_ih_reverse={"shape": [8, 2], "data": [0.1] * 16}, weight_hh_reverse={"shape": [8, 2], "data": [0.2] * 16},
+            bias_ih_reverse={"shape": [8], "data": [0.0] * 8}, bias_hh_reverse={"shape": [8], "data": [0.0] * 8})),
+         model, ["layers[1].weights.weight", "[1, 4]", "[1, 2]"]),
     ]
 
 
