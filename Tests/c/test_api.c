@@ -1395,6 +1395,41 @@ static void check_layer_info(void)
         }
     }
     {
+        /* A bidirectional layer: 2H outputs, no state, both directions' tensors. */
+        const char *bi = "{\"format\": \"recur\", \"version\": 1, \"input_size\": 3, \"init\": {\"seed\": 2}, \"layers\": ["
+                         "{\"type\": \"gru\", \"hidden_size\": 5, \"direction\": \"bidirectional\"}, {\"type\": \"dense\", \"units\": 2}]}";
+        static const char *names[] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh",
+                                      "weight_ih_reverse", "weight_hh_reverse", "bias_ih_reverse", "bias_hh_reverse"};
+        recur_model *bimodel = NULL;
+        recur_state *state = NULL;
+        recur_layer_info info;
+        memset(&info, 0, sizeof info);
+        info.struct_size = sizeof info;
+        CHECK_OK(recur_model_load_json(bi, strlen(bi), &bimodel), "load a bidirectional model");
+        if (bimodel && recur_model_layer_info(bimodel, 0, &info) == RECUR_OK) {
+            CHECK(info.bidirectional == 1 && info.hidden_size == 5 && info.output_size == 10 && info.state_size == 0 &&
+                      info.tensor_count == 8,
+                  "bidirectional layer_info: bidirectional %d hidden %zu output %zu state %zu tensors %zu",
+                  info.bidirectional, info.hidden_size, info.output_size, info.state_size, info.tensor_count);
+            for (size_t t = 0; t < 8; t++) {
+                const char *name = NULL;
+                CHECK(recur_model_tensor_name(bimodel, 0, t, &name) == RECUR_OK && name && strcmp(name, names[t]) == 0,
+                      "bidirectional tensor_name(0, %zu) is %s, expected %s", t, name ? name : "(null)", names[t]);
+            }
+            CHECK(recur_model_layer_info(bimodel, 1, &info) == RECUR_OK && info.input_size == 10,
+                  "the layer after a bidirectional one has input size %zu, expected 10", info.input_size);
+        }
+        if (bimodel && recur_state_create(bimodel, 2, &state) == RECUR_OK) {
+            float x[2 * 3] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f}, y[2 * 2] = {7, 7, 7, 7};
+            CHECK(recur_state_step(state, x, y) == RECUR_ERROR_MODEL && strstr(recur_last_error(), "layers[0] is bidirectional") &&
+                      y[0] == 7,
+                  "step on a bidirectional model is refused, naming the layer (%s)", recur_last_error());
+            CHECK_OK(recur_state_run(state, x, 1, y), "a one-step run of a bidirectional model is a whole sequence");
+        }
+        recur_state_free(state);
+        recur_model_free(bimodel);
+    }
+    {
         const char *name = NULL;
         CHECK(recur_model_tensor_name(model, 9, 0, &name) == RECUR_ERROR_INVALID_ARGUMENT, "tensor_name of layer 9 is refused");
         CHECK(recur_model_tensor_name(model, 0, 0, NULL) == RECUR_ERROR_INVALID_ARGUMENT, "tensor_name into NULL is refused");

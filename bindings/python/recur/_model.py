@@ -20,13 +20,17 @@ class LayerInfo:
     index: int
     type: str            # "rnn" | "lstm" | "gru" | "dense"
     input_size: int
-    output_size: int     # hidden_size, or units for dense
+    output_size: int     # values per step going out: hidden_size (2x when bidirectional), or units
     activation: object   # "tanh", "relu", ... or None for lstm/gru
     tensors: dict        # name -> shape, only the tensors the layer has
+    hidden_size: int = 0         # hidden_size of each direction, or units for dense
+    state_size: int = 0          # floats per stream the layer keeps (0 for dense and bidirectional)
+    bidirectional: bool = False  # "direction": "bidirectional"
 
     def __str__(self):
         activation = f", {self.activation}" if self.activation else ""
-        return f"{self.type}({self.input_size} -> {self.output_size}{activation})"
+        direction = ", bidirectional" if self.bidirectional else ""
+        return f"{self.type}({self.input_size} -> {self.output_size}{activation}{direction})"
 
 
 def _encoding(encoding):
@@ -236,5 +240,7 @@ def _layer_infos(handle):
         layer_type = info.type.decode()
         # The format gives lstm and gru no activation key: show none for them.
         activation = info.activation.decode() if layer_type in ("rnn", "dense") else None
-        infos.append(LayerInfo(index, layer_type, info.input_size, info.output_size, activation, tensors))
+        infos.append(LayerInfo(index, layer_type, info.input_size, info.output_size, activation, tensors,
+                               hidden_size=info.hidden_size, state_size=info.state_size,
+                               bidirectional=bool(info.bidirectional)))
     return tuple(infos)

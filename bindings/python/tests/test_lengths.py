@@ -1,5 +1,6 @@
-"""Streams of different lengths (recur_state_run_lengths) against the
-reference cases in Tests/testdata/sequences: outputs and final states match
+"""Bidirectional layers and streams of different lengths
+(recur_state_run_lengths, the trainer's lengths) against the reference cases
+in Tests/testdata/sequences: outputs, final states and training match
 PyTorch's packed sequences, inputs past a length are never read, and a
 stream gives the same bits alone as in a batch."""
 
@@ -14,32 +15,37 @@ from conftest import TESTDATA, assert_close
 SEQUENCES = TESTDATA / "sequences"
 
 
+def sequence_cases():
+    """Every case of sequences/: bidirectional layers, lengths, or both."""
+    return [pytest.param(json.loads(path.read_text()), id=path.stem) for path in sorted(SEQUENCES.glob("*.json"))]
+
+
+def is_bidirectional(case):
+    return any(layer.get("direction") == "bidirectional" for layer in case["model"]["layers"])
+
+
 def length_cases():
-    """The cases with lengths whose layers all run forward (the ones this library runs)."""
-    cases = []
-    for path in sorted(SEQUENCES.glob("*.json")):
-        case = json.loads(path.read_text())
-        bidirectional = any(layer.get("direction") == "bidirectional" for layer in case["model"]["layers"])
-        if "lengths" in case and not bidirectional:
-            cases.append(pytest.param(case, id=case["name"]))
-    return cases
+    """The cases with lengths."""
+    return [param for param in sequence_cases() if "lengths" in param.values[0]]
 
 
 def inputs(case, model):
     return np.array(case["input"], dtype=np.float32).reshape(case["batch"], case["steps"], model.input_size)
 
 
-def test_there_are_length_cases():
-    assert len(length_cases()) >= 4
+def test_there_are_length_and_bidirectional_cases():
+    assert len(length_cases()) >= 10
+    assert sum(is_bidirectional(param.values[0]) for param in sequence_cases()) >= 8
 
 
-@pytest.mark.parametrize("case", length_cases())
+@pytest.mark.parametrize("case", sequence_cases())
 def test_outputs_and_final_state_match_the_reference(case):
     with recur.Model.from_dict(case["model"]) as model, model.state(case["batch"]) as state:
-        ys = state.run(inputs(case, model), lengths=case["lengths"])
+        ys = state.run(inputs(case, model), lengths=case.get("lengths"))
         assert_close(ys.ravel(), case["output"], f"{case['name']} output")
-        assert_close(state.get().ravel(), case["final_state"], f"{case['name']} final state")
-        for stream, length in enumerate(case["lengths"]):
+        if "final_state" in case:
+            assert_close(state.get().ravel(), case["final_state"], f"{case['name']} final state")
+        for stream, length in enumerate(case.get("lengths", [])):
             assert not ys[stream, length:].any(), "outputs past a stream's length are 0"
 
 
@@ -78,16 +84,21 @@ def test_lengths_are_checked():
         assert state.get().tobytes() == before.tobytes(), "a refused call leaves the state unchanged"
 
 
+def training_cases():
+    return [case for case in sequence_cases() if "train" in case.values[0]]
+
+
 def training_length_cases():
     return [case for case in length_cases() if "train" in case.values[0]]
 
 
-def test_there_are_training_cases_with_lengths():
-    assert len(training_length_cases()) >= 3
+def test_there_are_training_cases():
+    assert len(training_length_cases()) >= 8
+    assert sum(is_bidirectional(param.values[0]) for param in training_cases()) >= 7
 
 
-@pytest.mark.parametrize("case", training_length_cases())
-def test_training_with_lengths_matches_the_reference(case):
+@pytest.mark.parametrize("case", training_cases())
+def test_training_matches_the_reference(case):
     train = case["train"]
     with recur.Model.from_dict(case["model"]) as model, model.trainer(train["config"]) as trainer:
         xs = inputs(case, model)
@@ -96,12 +107,16 @@ def test_training_with_lengths_matches_the_reference(case):
         for step in range(train["steps"]):
             if "labels" in train:
                 labels = np.array(train["labels"]).reshape((b,) if last else (b, t))
-                loss = trainer.step_labels(xs, labels, lengths=case["lengths"])
+                loss = trainer.step_labels(xs, labels, lengths=case.get("lengths"))
             else:
                 target = np.array(train["target"], np.float32).reshape((b, o) if last else (b, t, o))
-                loss = trainer.step(xs, target, lengths=case["lengths"])
+                loss = trainer.step(xs, target, lengths=case.get("lengths"))
             assert loss == pytest.approx(train["losses"][step], rel=1e-4), f"{case['name']} loss at step {step}"
             assert trainer.last_gradient_norm == pytest.approx(train["gradient_norms"][step], rel=1e-4)
+            if step == 0:
+                for index, tensors in enumerate(train["first_gradients"]):
+                    for name, expected in tensors.items():
+                        assert_close(trainer.gradient(index, name).ravel(), expected, f"{case['name']} gradient {index}.{name}")
         updated = train["updated_model"]["layers"]
         for index, layer in enumerate(updated):
             for name, tensor in layer.get("weights", {}).items():
@@ -148,3 +163,33 @@ def test_training_with_lengths_gives_the_same_bits_on_any_thread_count(case):
                                     lengths=case["lengths"])
             losses.append((loss, model.to_json()))
     assert losses[0] == losses[1] == losses[2]
+
+
+BIDIRECTIONAL = {"format": "recur", "version": 1, "input_size": 3, "init": {"seed": 5}, "layers": [
+    {"type": "lstm", "hidden_size": 4, "direction": "bidirectional"}, {"type": "dense", "units": 2}]}
+
+
+def test_a_bidirectional_layer_reports_its_direction_and_sizes():
+    with recur.Model.from_dict(BIDIRECTIONAL) as model:
+        layer = model.layers[0]
+        assert layer.bidirectional and (layer.hidden_size, layer.output_size, layer.state_size) == (4, 8, 0)
+        assert list(layer.tensors) == ["weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_ih_reverse",
+                                       "weight_hh_reverse", "bias_ih_reverse", "bias_hh_reverse"]
+        assert layer.tensors["weight_hh_reverse"] == (16, 4)
+        assert model.layers[1].input_size == 8 and "bidirectional" in str(layer)
+        assert not np.array_equal(model.get_tensor(0, "weight_ih"), model.get_tensor(0, "weight_ih_reverse"))
+        with recur.Model.from_json(model.to_json()) as again:
+            assert again.to_json() == model.to_json()
+
+
+def test_a_bidirectional_model_refuses_step_set_and_stateful_training():
+    with recur.Model.from_dict(BIDIRECTIONAL) as model, model.state(2) as state:
+        with pytest.raises(recur.ModelError, match=r"layers\[0\] is bidirectional"):
+            state.step(np.zeros((2, 3), np.float32))
+        with pytest.raises(recur.ModelError, match="bidirectional"):
+            state.set(np.zeros((2, 0), np.float32))
+        with pytest.raises(recur.ModelError, match="stateful"):
+            model.trainer({"stateful": True})
+        xs = np.random.default_rng(1).standard_normal((2, 6, 3)).astype(np.float32)
+        first = state.run(xs)
+        assert state.run(xs).tobytes() == first.tobytes(), "each run starts from zero state"
