@@ -386,6 +386,12 @@ int main(int argc, char **argv)
                        64, 32, 128, 2.0 * (4 * 256 * (64 + 256) + 4 * 256 * (256 + 256) + 16 * 256));
     inference_workload("Q2", "GRU 8->32, dense 1; B=1, T=1000", "{\"type\": \"gru\", \"hidden_size\": 32}, {\"type\": \"dense\", \"units\": 1}",
                        8, 1, 1000, 2.0 * (3 * 32 * (8 + 32) + 32));
+    /* A bidirectional layer costs about twice the forward one (QB vs QF). */
+    inference_workload("QF", "LSTM 64->256, dense 16; B=32, T=128", "{\"type\": \"lstm\", \"hidden_size\": 256}, {\"type\": \"dense\", \"units\": 16}",
+                       64, 32, 128, 2.0 * (4 * 256 * (64 + 256) + 16 * 256));
+    inference_workload("QB", "bidirectional LSTM 64->256, dense 16; B=32, T=128",
+                       "{\"type\": \"lstm\", \"hidden_size\": 256, \"direction\": \"bidirectional\"}, {\"type\": \"dense\", \"units\": 16}",
+                       64, 32, 128, 2.0 * (2 * 4 * 256 * (64 + 256) + 16 * 512));
     lengths_workload("QL", "LSTM 64->256, dense 16; B=32, lengths 1..128", 0);
     lengths_workload("QLa", "the same, each stream alone, summed", 1);
     training_workload("T1", "LSTM 32->128, dense 8; MSE, Adam; B=32, T=64",

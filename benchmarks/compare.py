@@ -48,7 +48,7 @@ WHEELS = Path(os.environ.get("PIP_FIND_LINKS", "/opt/wheels"))
 # bench.c saves the L1 model to these files before loading them back.
 L1_FILES = {"flat": Path("/tmp/recur_bench_L1_flat.json"), "base64": Path("/tmp/recur_bench_L1_base64.json")}
 
-ALL_IDS = ["S1", "S1h", "S1g", "S1r", "S2", "S2h", "S3", "Q1", "Q2", "T1", "T2", "L1"]
+ALL_IDS = ["S1", "S1h", "S1g", "S1r", "S2", "S2h", "S3", "Q1", "Q2", "QF", "QB", "QL", "QLa", "T1", "T2", "L1"]
 THREADED_IDS = ["S3", "Q1", "T1"]  # also measured with 2 threads
 
 US, MS = 1e3, 1e6
@@ -70,19 +70,34 @@ class Workload:
     loss: str = ""  # train: mse or ce
     optimizer: str = ""  # train: adam or sgd
     learning_rate: float = 0.0
-    recur_only: bool = False  # fp16 weight storage (S1h, S2h): the peers run these models as S1, S2
+    recur_only: bool = False  # fp16 weight storage (S1h, S2h), lengths (QL, QLa): no peer columns
+    bidirectional: bool = False  # QB: each layer runs both ways, its head sees 2H
+    total_steps: int = 0  # QL, QLa: the steps actually run (lengths 1..T), when not batch x steps
 
     @property
     def flops(self):
         """Per call: 2 per multiply-add of the matrix products; training = 3x forward."""
         gates = {"lstm": 4, "gru": 3, "rnn": 1}[self.cell]
+        directions = 2 if self.bidirectional else 1
         per_step, width = 0, self.inputs
         for _ in range(self.layers):
-            per_step += 2 * gates * self.hidden * (width + self.hidden)
-            width = self.hidden
-        per_step += 2 * self.head * self.hidden
-        return per_step * self.batch * self.steps * (3 if self.kind == "train" else 1)
+            per_step += directions * 2 * gates * self.hidden * (width + self.hidden)
+            width = directions * self.hidden
+        per_step += 2 * self.head * width
+        positions = self.total_steps or self.batch * self.steps
+        return per_step * positions * (3 if self.kind == "train" else 1)
 
+
+def ql_total_steps(batch=32, steps=128, seed=11):
+    """The steps QL and QLa run: bench.c's lengths (an LCG with its seed, uniform in 1..steps)."""
+    total = 0
+    for _ in range(batch):
+        seed = (seed * 1664525 + 1013904223) % 2**32
+        total += 1 + (seed >> 8) % steps
+    return total
+
+
+QL_TOTAL_STEPS = ql_total_steps()
 
 WORKLOADS = {
     "S1": Workload("LSTM 16→64, dense 4; B=1, step", "step", "lstm", 16, 64, 1, 4, 1, 1),
@@ -96,6 +111,14 @@ WORKLOADS = {
     "S3": Workload("LSTM 32→128, dense 8; B=256, step", "step", "lstm", 32, 128, 1, 8, 256, 1),
     "Q1": Workload("LSTM 64→256→256, dense 16; B=32, T=128", "sequence", "lstm", 64, 256, 2, 16, 32, 128),
     "Q2": Workload("GRU 8→32, dense 1; B=1, T=1000", "sequence", "gru", 8, 32, 1, 1, 1, 1000),
+    "QF": Workload("LSTM 64→256, dense 16; B=32, T=128", "sequence", "lstm", 64, 256, 1, 16, 32, 128),
+    "QB": Workload("bidirectional LSTM 64→256, dense 16; B=32, T=128", "sequence", "lstm", 64, 256, 1, 16, 32, 128,
+                   bidirectional=True),
+    # Lengths uniform in 1..128 (bench.c's fixed seed): QL in one call, QLa each stream alone, summed.
+    "QL": Workload("LSTM 64→256, dense 16; B=32, lengths 1..128, one call", "sequence", "lstm", 64, 256, 1, 16, 32, 128,
+                   recur_only=True, total_steps=QL_TOTAL_STEPS),
+    "QLa": Workload("the same, each stream alone, summed", "sequence", "lstm", 64, 256, 1, 16, 32, 128,
+                    recur_only=True, total_steps=QL_TOTAL_STEPS),
     "T1": Workload("LSTM 32→128, dense 8; MSE, Adam; B=32, T=64", "train", "lstm", 32, 128, 1, 8, 32, 64,
                    "mse", "adam", 1e-3),
     "T2": Workload("GRU 16→64, dense 16; CE labels, SGD; B=16, T=100", "train", "gru", 16, 64, 1, 16, 16, 100,
@@ -300,8 +323,8 @@ def make_torch_models(torch):
             super().__init__()
             self.lstm = w.cell == "lstm"
             kind = nn.LSTM if self.lstm else nn.GRU
-            self.rnn = kind(w.inputs, w.hidden, num_layers=w.layers, batch_first=True)
-            self.head = nn.Linear(w.hidden, w.head)
+            self.rnn = kind(w.inputs, w.hidden, num_layers=w.layers, batch_first=True, bidirectional=w.bidirectional)
+            self.head = nn.Linear(w.hidden * (2 if w.bidirectional else 1), w.head)
 
         def forward(self, x, *state):
             if self.lstm:
@@ -315,7 +338,7 @@ def make_torch_models(torch):
 
 def initial_state(w):
     """Numpy zeros for the state inputs, with their ONNX names."""
-    shape = (w.batch, w.hidden) if w.kind == "step" else (w.layers, w.batch, w.hidden)
+    shape = (w.batch, w.hidden) if w.kind == "step" else (w.layers * (2 if w.bidirectional else 1), w.batch, w.hidden)
     names = ["h", "c"] if w.cell == "lstm" else ["h"]
     return {name: np.zeros(shape, np.float32) for name in names}
 
@@ -539,6 +562,21 @@ def workload_rows(ids, recur, torch_times, ort_times, rtneural, streams, peak):
     return rows
 
 
+# (numerator, denominator, what the ratio says, its target): issue 13's rows.
+PAIRS = [("QB", "QF", "a bidirectional layer / the same layer forward only", 2.2, "about 2x (≤ 2.2x)"),
+         ("QL", "QLa", "mixed lengths in one call / each stream alone for its length, summed", 1.0, "≤ 1x")]
+PAIR_HEADER = ["ratio", "what", "Recur", "target", "met"]
+
+
+def pair_rows(recur):
+    rows = []
+    for top, bottom, what, bound, text in PAIRS:
+        if top in recur and bottom in recur:
+            value = recur[top]["median_ns"] / recur[bottom]["median_ns"]
+            rows.append([f"{top}/{bottom}", what, f"{value:.2f}x", text, "met" if value <= bound else "NOT met"])
+    return rows
+
+
 def target_columns(id, threads, mine):
     limit, text = TARGETS.get((id, threads), (None, "—"))
     met = "—" if limit is None or mine is None else ("met" if mine <= limit else "NOT met")
@@ -695,6 +733,7 @@ def main():
     if not args.rtneural and any(id in RTNEURAL_IDS for id in ids):
         notes.append("RTNeural: not measured (no --rtneural FILE; README.md, \"RTNeural\", says how)")
     rows = workload_rows(ids, recur, torch_times, ort_times, rtneural, streams, peak)
+    pairs = pair_rows(recur[1])
     l1 = l1_rows(recur, jsonc)
     details = detail_rows(ids, recur, torch_times, ort_times, rtneural, peak)
     limits = [[id, f"{stream.ns:.0f} ns", stream.isa, stream.detail] for id, stream in streams.items()]
@@ -717,6 +756,9 @@ def main():
     if rows:
         print("\nTimes per call (median); ratio = peer time / Recur time (> 1: Recur is faster)\n")
         print(text_table(WORKLOAD_HEADER, rows))
+    if pairs:
+        print("\nVariants of one workload, Recur against itself (1 thread)\n")
+        print(text_table(PAIR_HEADER, pairs))
     if l1:
         print("\nL1: loading a 13.6M-parameter model (LSTM 256→1024, LSTM 1024→1024) from JSON\n")
         print(text_table(L1_HEADER, l1))
@@ -737,6 +779,9 @@ def main():
                         "Recur vs limit: Recur's time / stream time, or Recur's GFLOP/s / peak (the machine's limits below). "
                         "limit target: benchmarks.md's targets as ratios (LIMIT_TARGETS in benchmarks/yardsticks.py); "
                         "time target: absolute times (TARGETS in benchmarks/compare.py).\n\n" + markdown_table(WORKLOAD_HEADER, rows))
+    if pairs:
+        sections.append("## Variants of one workload\n\nRecur against itself, 1 thread, medians of the rows above.\n\n"
+                        + markdown_table(PAIR_HEADER, pairs))
     if l1:
         sections.append("## L1: loading a 13.6M-parameter model from JSON\n\nRecur: `recur_model_load_file`, best of "
                         "the runs, peak RSS of the loading process. json-c: `json_tokener_parse_ex` over the file text "

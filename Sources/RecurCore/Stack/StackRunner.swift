@@ -125,28 +125,32 @@ struct ForwardPass {
         }
     }
 
-    /// W_ih x (W x for dense) of every (stream, step) into `out`: step by
-    /// step across the streams when there are at least as many streams as
-    /// steps (the batched product shares each weight load among streams),
-    /// else stream by stream across the steps. Each output is the same one
-    /// FMA chain either way.
+    /// W_ih x (W x for dense) of every (stream, step) among `steps` into
+    /// `out` (all steps by default): step by step across the streams when
+    /// there are at least as many streams as steps (the batched product
+    /// shares each weight load among streams), else stream by stream across
+    /// the steps. Each output is the same one FMA chain either way.
     @inline(__always)
-    func projectInputs(_ layer: Layer, into out: Sequences) {
+    func projectInputs(_ layer: Layer, into out: Sequences, steps range: Range<Int>? = nil) {
+        let range = range ?? 0..<steps
+        @inline(__always) func rows(_ sequences: Sequences, _ stream: Int) -> MutableRows {
+            MutableRows(base: sequences.at(stream: stream, step: range.lowerBound), stride: sequences.stepStride)
+        }
         if lengths != nil {
             // Only each stream's own steps: the inputs past them are never read.
-            for stream in streams where steps(of: stream) > 0 {
-                project(steps(of: stream), depth: layer.inputSize, width: layer.width, weightOffset: layer.inputWeightOffset,
-                        input: input.steps(of: stream), output: out.steps(of: stream))
+            for stream in streams where steps(of: stream) > range.lowerBound {
+                project(min(steps(of: stream), range.upperBound) - range.lowerBound, depth: layer.inputSize, width: layer.width,
+                        weightOffset: layer.inputWeightOffset, input: rows(input, stream), output: rows(out, stream))
             }
-        } else if count >= steps {
-            for t in 0..<steps {
+        } else if count >= range.count {
+            for t in range {
                 project(count, depth: layer.inputSize, width: layer.width, weightOffset: layer.inputWeightOffset,
                         input: input.step(t, from: first), output: out.step(t, from: first))
             }
         } else {
             for stream in streams {
-                project(steps, depth: layer.inputSize, width: layer.width, weightOffset: layer.inputWeightOffset,
-                        input: input.steps(of: stream), output: out.steps(of: stream))
+                project(range.count, depth: layer.inputSize, width: layer.width, weightOffset: layer.inputWeightOffset,
+                        input: rows(input, stream), output: rows(out, stream))
             }
         }
     }
@@ -167,19 +171,29 @@ struct ForwardPass {
     /// cell (`cell(t, rows)`, for the streams `rows` that run step t). In
     /// training, first the initial h is kept one step before the outputs
     /// (the backward pass reads h_t-1 there).
+    ///
+    /// The projections are made a block of steps at a time, just before the
+    /// cells read them (about 512 KB of them, at least 32 steps, so that
+    /// they are still in cache); the floats are the same for any block.
     @inline(__always)
     func runRecurrent(_ layer: Layer, cell: (_ t: Int, _ rows: Range<Int>) -> Void) {
-        projectInputs(layer, into: inputProjections)
         if keepsInitialState {
             for stream in streams {
                 (output.at(stream: stream, step: 0) - output.stepStride).update(from: state[stream], count: layer.paddedHidden)
             }
         }
-        for t in 0..<steps {
-            forEachRun(at: t) { rows in
-                projectState(layer, rows)
-                cell(t, rows)
+        let block = max(32, (1 << 17) / max(1, count * layer.width))
+        var start = 0
+        while start < steps {
+            let end = min(steps, start + block)
+            projectInputs(layer, into: inputProjections, steps: start..<end)
+            for t in start..<end {
+                forEachRun(at: t) { rows in
+                    projectState(layer, rows)
+                    cell(t, rows)
+                }
             }
+            start = end
         }
     }
 }
