@@ -76,7 +76,14 @@ namespace Recur
         {
             if (checkedVersion)
                 return;
-            CheckVersion();
+            try {
+                CheckVersion();
+            } catch (DllNotFoundException error) {
+                // The runtime's own message does not say where to put the library.
+                throw new DllNotFoundException(
+                    "Recur: the native library (librecur.so on Linux) could not be loaded: put it next to " +
+                    "Recur.dll or the program, or in a directory on LD_LIBRARY_PATH (docs/csharp.md)", error);
+            }
             checkedVersion = true;
         }
 

@@ -36,8 +36,10 @@ namespace RecurTests
             testdata = args[0];
             header = args[1];
             models = args[2];
-            Console.WriteLine("Recur {0} ({1} kernels), Mono {2}", Library.Version, Library.CpuKernels,
-                              Type.GetType("Mono.Runtime") != null ? "runtime" : "absent");
+            Type mono = Type.GetType("Mono.Runtime");
+            object runtime = mono == null ? Environment.Version
+                : mono.GetMethod("GetDisplayName", BindingFlags.NonPublic | BindingFlags.Static).Invoke(null, null);
+            Console.WriteLine("Recur {0} ({1} kernels), runtime {2}", Library.Version, Library.CpuKernels, runtime);
 
             Run("library", TestLibrary);
             Run("declarations against recur.h", TestDeclarations);
