@@ -209,6 +209,11 @@ namespace Recur
         }
 
         // ---- save and restore (save-games) ----
+        //
+        // Empty: a model of dense layers only keeps no state, so its arrays are
+        // empty, and `fixed` gives NULL for an empty array, which the library
+        // refuses even with a count of 0. Such calls pass the address of a
+        // local instead; with a count of 0 nothing is read or written there.
 
         /// <summary>A copy of the state, [batch][Size] floats.</summary>
         public float[] GetState()
@@ -224,8 +229,9 @@ namespace Recur
             StateHandle live = Live;
             Args.NotNull(output, "output");
             Args.Count(output.Length, (long)Batch * Size, "output", "[batch][state_size]");
+            float none; // for an empty state: see Empty
             fixed (float* p = output)
-                Errors.Check(Native.recur_state_get(live, p, (UIntPtr)(uint)output.Length));
+                Errors.Check(Native.recur_state_get(live, p != null ? p : &none, (UIntPtr)(uint)output.Length));
         }
 
         /// <summary>Replaces the state with `values`, [batch][Size] finite floats. On error it is unchanged.</summary>
@@ -234,8 +240,9 @@ namespace Recur
             StateHandle live = Live;
             Args.NotNull(values, "values");
             Args.Count(values.Length, (long)Batch * Size, "values", "[batch][state_size]");
+            float none;
             fixed (float* p = values)
-                Errors.Check(Native.recur_state_set(live, p, (UIntPtr)(uint)values.Length));
+                Errors.Check(Native.recur_state_set(live, p != null ? p : &none, (UIntPtr)(uint)values.Length));
         }
 
 #if !RECUR_NO_SPAN
@@ -244,8 +251,9 @@ namespace Recur
         {
             StateHandle live = Live;
             Args.Count(output.Length, (long)Batch * Size, "output", "[batch][state_size]");
+            float none;
             fixed (float* p = &MemoryMarshal.GetReference(output))
-                Errors.Check(Native.recur_state_get(live, p, (UIntPtr)(uint)output.Length));
+                Errors.Check(Native.recur_state_get(live, p != null ? p : &none, (UIntPtr)(uint)output.Length));
         }
 
         /// <summary>Replaces the state with `values`, [batch][Size] finite floats.</summary>
@@ -253,8 +261,9 @@ namespace Recur
         {
             StateHandle live = Live;
             Args.Count(values.Length, (long)Batch * Size, "values", "[batch][state_size]");
+            float none;
             fixed (float* p = &MemoryMarshal.GetReference(values))
-                Errors.Check(Native.recur_state_set(live, p, (UIntPtr)(uint)values.Length));
+                Errors.Check(Native.recur_state_set(live, p != null ? p : &none, (UIntPtr)(uint)values.Length));
         }
 #endif
 

@@ -50,6 +50,7 @@ namespace RecurTests
             Run("lengths", TestLengths);
             Run("streams and saved state", TestStreams);
             Run("models: json, save, clone, tensors", TestModels);
+            Run("a model without state", TestDenseOnly);
             Run("errors", TestErrors);
             Run("dispose and lifetimes", TestDispose);
             Run("trainer", TestTrainer);
@@ -546,6 +547,25 @@ namespace RecurTests
                 bad[3] = float.NaN;
                 ThrowsStatus(RecurStatus.Numeric, () => state.SetState(bad), "SetState with NaN");
                 Check(state.GetState().All(v => v == 0), "a refused SetState changed the state");
+            }
+        }
+
+        // A model of dense layers only keeps no state: empty arrays, no errors.
+        private static void TestDenseOnly()
+        {
+            const string json = "{\"format\": \"recur\", \"version\": 1, \"input_size\": 2, \"layers\": [" +
+                                "{\"type\": \"dense\", \"units\": 1, \"weights\": {\"weight\": [[1, 2]], \"bias\": [0.5]}}]}";
+            using (Model model = Model.FromJson(json))
+            using (State state = model.CreateState(2)) {
+                Check(model.StateSize == 0 && state.Size == 0, "a dense model's state size");
+                float[] y = new float[2];
+                state.Step(new float[] { 1, 1, 2, 2 }, y);
+                Same(y, new[] { 3.5f, 6.5f }, "a dense model's step");
+                Check(state.GetState().Length == 0, "GetState of an empty state");
+                state.SetState(new float[0]);
+                state.GetState(new Span<float>());
+                state.SetState(new ReadOnlySpan<float>());
+                passed++;
             }
         }
 
