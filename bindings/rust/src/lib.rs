@@ -8,7 +8,8 @@
 //! slices, row-major, batch first (`[batch][steps][features]`), and their
 //! lengths are checked before any call. The raw declarations are in [`sys`].
 //!
-//! ```no_run
+//! ```
+//! # std::env::set_current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).unwrap(); // the repository root
 //! let model = recur::Model::load("examples/models/tiny_lstm.json")?;
 //! let mut state = model.state(1)?;                 // one stream, starting at zero
 //! let mut y = vec![0.0; model.output_size()];

@@ -25,11 +25,29 @@ use crate::sys;
 /// time instead of being a data race at run time. Evaluate during training
 /// through [`Trainer::model`](crate::Trainer::model), or on a clone.
 ///
+/// ```compile_fail,E0502
+/// # fn main() -> recur::Result<()> {
+/// let mut model = recur::Model::load("examples/models/tiny_lstm.json")?;
+/// let mut state = model.state(1)?;
+/// model.set_tensor(1, "bias", &[0.5])?; // error: `model` is borrowed by `state`
+/// state.reset()?;
+/// # Ok(()) }
+/// ```
+///
 /// # Threads
 ///
 /// `State` is `Send` but not `Sync`: a state is used by one thread at a time
 /// and may move to another thread between calls (docs/threading.md). Give
 /// each thread its own state over a shared `&Model`.
+///
+/// ```compile_fail,E0277
+/// fn shared<T: Sync>(_: &T) {}
+/// # fn main() -> recur::Result<()> {
+/// let model = recur::Model::load("examples/models/tiny_lstm.json")?;
+/// let state = model.state(1)?;
+/// shared(&state); // error: a State is not Sync
+/// # Ok(()) }
+/// ```
 pub struct State<'m> {
     raw: NonNull<sys::recur_state>,
     model: &'m Model,

@@ -24,6 +24,16 @@ use crate::sys;
 /// or save it); a state made from it must be dropped before the next step.
 /// To serve on another thread while training, serve from a clone.
 ///
+/// ```compile_fail,E0502
+/// # fn main() -> recur::Result<()> {
+/// let mut model = recur::Model::load("examples/models/tiny_lstm.json")?;
+/// let mut trainer = model.trainer("")?;
+/// let mut state = trainer.model().state(1)?;       // fine between steps ...
+/// trainer.step(&[0.0; 2], 1, 1, &[0.0])?;         // error: ... but not across one
+/// state.reset()?;
+/// # Ok(()) }
+/// ```
+///
 /// # Threads
 ///
 /// `Send`, not `Sync`: a trainer is used by one thread at a time.
