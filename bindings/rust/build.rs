@@ -43,7 +43,10 @@ fn main() {
             // a directory the linker and the loader search anyway.
             eprintln!("recur: linking -lrecur from a system directory (pkg-config)");
         }
-        Found::Nothing(tried) => {
+        Found::Nothing(tried, repository_library) => {
+            // A path that does not exist makes cargo rerun this script on
+            // every build: so `make lib` afterwards is picked up.
+            println!("cargo:rerun-if-changed={}", repository_library.display());
             println!(
                 "cargo:warning=recur: librecur.so not found ({}); linking -lrecur from the linker's default \
                  directories. Build it with `make lib` in the repository or set RECUR_LIB_DIR.",
@@ -57,7 +60,8 @@ fn main() {
 enum Found {
     Directory(PathBuf, &'static str),
     SystemDirectory,
-    Nothing(Vec<String>),
+    /// What was tried, and the repository's library path (watched for it to appear).
+    Nothing(Vec<String>, PathBuf),
 }
 
 fn find_library() -> Found {
@@ -91,8 +95,9 @@ fn find_library() -> Found {
     if repository.join(LIBRARY_FILE).is_file() {
         return Found::Directory(repository, "the repository's build/lib");
     }
-    tried.push(format!("{} does not exist", repository.join(LIBRARY_FILE).display()));
-    Found::Nothing(tried)
+    let library = repository.join(LIBRARY_FILE);
+    tried.push(format!("{} does not exist", library.display()));
+    Found::Nothing(tried, library)
 }
 
 /// The -L directories of `pkg-config --libs-only-L recur`, or why there are none.
