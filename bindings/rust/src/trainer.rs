@@ -254,7 +254,15 @@ impl<'m> Trainer<'m> {
     /// batch of dL/dh_t of recurrent layer `layer`. Needs
     /// `"record_hidden_gradient_norms": true` in the configuration.
     pub fn hidden_gradient_norms(&self, layer: usize, steps: usize) -> Result<Vec<f32>> {
-        let mut out = vec![0.0; steps];
+        // `steps` comes from the caller: an absurd one is an error, not an abort.
+        let mut out = Vec::new();
+        out.try_reserve_exact(steps).map_err(|_| {
+            Error::new(
+                Status::OutOfMemory,
+                format!("Trainer::hidden_gradient_norms: no memory for {steps} steps"),
+            )
+        })?;
+        out.resize(steps, 0.0);
         // SAFETY: `out` holds exactly `steps` floats.
         check(unsafe { sys::recur_trainer_hidden_gradient_norms(self.raw.as_ptr(), layer, out.as_mut_ptr(), steps) })?;
         Ok(out)

@@ -182,6 +182,12 @@ fn trainer_sizes_and_configs_are_checked() {
     );
     let error = trainer.hidden_gradient_norms(0, 3).unwrap_err();
     assert_eq!(error.status, Status::InvalidArgument, "not recorded without the option");
+    let error = trainer.hidden_gradient_norms(0, usize::MAX).unwrap_err();
+    assert_eq!(
+        error.status,
+        Status::OutOfMemory,
+        "an absurd size is an error, not an abort"
+    );
 }
 
 #[test]
