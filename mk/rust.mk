@@ -1,7 +1,8 @@
 # The Rust crate, bindings/rust (docs/rust.md).
 #
 #   make test-rust   cargo test --offline in bindings/rust (reference cases, lengths, errors, the API,
-#                    src/sys.rs against include/recur.h, doc tests); its example
+#                    src/sys.rs against include/recur.h, docs/rust.md's Rust blocks against the
+#                    code they copy, doc tests); its example
 #                    bindings/rust/examples/stream.rs, checked as the C++ one is
 #                    (Tests/cpp/check_stream.sh); and examples/rust, a crate of its own that depends
 #                    on bindings/rust by path, built offline and run (it checks its numbers)
