@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{assert_loss_close, assert_values_close, bidirectional, case, case_names, same_bits, Value};
+use common::{assert_loss_close, assert_values_close, case, case_names, loadable_case_names, same_bits, Value};
 use recur::Model;
 
 fn model_of(case: &Value) -> Model {
@@ -181,17 +181,25 @@ fn training_every_reference_case_matches_pytorch() {
 }
 
 #[test]
-fn training_with_lengths_matches_pytorch() {
-    // sequences/ also holds bidirectional cases, which this library does not
-    // run yet (Tests/testdata/README.md): the ones whose layers all run forward.
-    let names: Vec<String> = case_names("sequences")
+fn forward_sequences_cases_match_pytorch() {
+    // sequences/ without lengths: every stream at full length (bidirectional
+    // layers, when the library has them; the lengths cases are in lengths.rs).
+    for name in loadable_case_names("sequences") {
+        if case(&name).opt("lengths").is_none() {
+            check_forward(&name);
+        }
+    }
+}
+
+#[test]
+fn training_sequences_cases_match_pytorch() {
+    // With lengths (step_lengths, step_labels_lengths) and, when the library
+    // has them, bidirectional layers.
+    let names: Vec<String> = loadable_case_names("sequences")
         .into_iter()
-        .filter(|name| {
-            let case = case(name);
-            case.opt("train").is_some() && case.opt("lengths").is_some() && !bidirectional(&case)
-        })
+        .filter(|name| case(name).opt("train").is_some())
         .collect();
-    assert!(!names.is_empty());
+    assert!(names.len() >= 4, "{names:?}");
     for name in &names {
         check_training(name);
     }
