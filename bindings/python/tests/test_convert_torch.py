@@ -11,7 +11,7 @@ import recur
 from recur.convert import from_torch, from_torch_state_dict
 
 import reference_numpy
-from conftest import ROOT, assert_close, torch_available
+from conftest import ROOT, TESTDATA, assert_close, load_case, torch_available
 
 needs_torch = pytest.mark.skipif(not torch_available(), reason="torch is not installed")
 RNG = np.random.default_rng(7)
@@ -98,14 +98,101 @@ def test_missing_tensors_are_named():
         from_torch_state_dict(state, [{"type": "lstm", "prefix": "encoder"}])
 
 
-def test_bidirectional_and_projection_are_refused():
+def test_projection_is_refused():
     state = lstm_state_dict("", 2, 4, 1)
-    reverse = dict(state, weight_ih_l0_reverse=random(16, 2))
-    with pytest.raises(recur.ConversionError, match="bidirectional"):
-        from_torch_state_dict(reverse, [{"type": "lstm", "prefix": ""}])
     projected = dict(state, weight_hr_l0=random(2, 4))
     with pytest.raises(recur.ConversionError, match="proj_size"):
         from_torch_state_dict(projected, [{"type": "lstm"}])
+
+
+# ---- bidirectional state_dicts, against the PyTorch-made cases of Tests/testdata/sequences ----
+
+SEQUENCES = TESTDATA / "sequences"
+BIDIRECTIONAL_CASES = sorted(path.stem for path in SEQUENCES.glob("*.json")
+                             if any(layer.get("direction") == "bidirectional"
+                                    for layer in load_case(path)["model"]["layers"]))
+
+
+def as_torch_state_dict(model):
+    """A sequences/ case's model as the state_dict of torch modules, and its architecture: consecutive
+    recurrent layers of one kind, direction and bias become one module with num_layers (as PyTorch
+    names them: weight_ih_l1_reverse is layer 1's backward cell)."""
+    state, architecture = {}, []
+    for layer in model["layers"]:
+        weights = {name: reference_numpy.tensor(value) for name, value in layer["weights"].items()}
+        kind = layer["type"]
+        bidirectional = layer.get("direction") == "bidirectional"
+        if kind == "dense":
+            entry = {"type": "dense", "prefix": f"m{len(architecture)}", "activation": layer.get("activation", "linear")}
+            state.update((f"{entry['prefix']}.{name}", value) for name, value in weights.items())
+            architecture.append(entry)
+            continue
+        previous = architecture[-1] if architecture else {}
+        same = (previous.get("type") == kind and previous.get("bidirectional") == bidirectional
+                and previous.get("activation") == layer.get("activation")
+                and previous.get("_names") == sorted(weights))
+        if not same:
+            previous = {"type": kind, "prefix": f"m{len(architecture)}", "num_layers": 0,
+                        "bidirectional": bidirectional, "_names": sorted(weights)}
+            if kind == "rnn":
+                previous["activation"] = layer.get("activation", "tanh")
+            architecture.append(previous)
+        k = previous["num_layers"]
+        previous["num_layers"] += 1
+        for name, value in weights.items():
+            base, reverse = (name[:-len("_reverse")], "_reverse") if name.endswith("_reverse") else (name, "")
+            state[f"{previous['prefix']}.{base}_l{k}{reverse}"] = value
+    for entry in architecture:
+        entry.pop("_names", None)
+    return state, architecture
+
+
+@pytest.mark.parametrize("name", BIDIRECTIONAL_CASES)
+@pytest.mark.parametrize("say_it", [True, False], ids=["bidirectional_given", "bidirectional_inferred"])
+def test_bidirectional_state_dicts_match_pytorch_made_cases(name, say_it):
+    case = load_case(SEQUENCES / f"{name}.json")
+    state, architecture = as_torch_state_dict(case["model"])
+    if not say_it:
+        for entry in architecture:
+            entry.pop("bidirectional", None)
+    document = from_torch_state_dict(state, architecture)
+    assert [layer.get("direction", "forward") for layer in document["layers"] if layer["type"] != "dense"] == \
+        [layer.get("direction", "forward") for layer in case["model"]["layers"] if layer["type"] != "dense"]
+    xs = np.asarray(case["input"], np.float32).reshape(case["batch"], case["steps"], -1)
+    with recur.Model.from_dict(document) as model, model.state(case["batch"]) as recur_state:
+        assert_close(recur_state.run(xs, lengths=case.get("lengths")).ravel(), case["output"], name)
+
+
+def test_a_two_layer_bidirectional_stack_reads_layer_k_reverse():
+    state, architecture = as_torch_state_dict(load_case(SEQUENCES / "bilstm2_probs_lengths.json")["model"])
+    assert architecture[0]["num_layers"] == 2 and state["m0.weight_ih_l1_reverse"].shape == (12, 6)
+    document = from_torch_state_dict(state, architecture)
+    second = document["layers"][1]
+    assert second["direction"] == "bidirectional" and second["weights"]["weight_ih_reverse"]["shape"] == [12, 6]
+    assert np.array_equal(reference_numpy.tensor(second["weights"]["weight_hh_reverse"]), state["m0.weight_hh_l1_reverse"])
+
+
+def test_bidirectional_state_dict_mistakes_are_named():
+    state = lstm_state_dict("rnn.", 2, 4, 1)
+    reverse = dict(state, **{f"rnn.{key}_reverse": value for key, value in lstm_state_dict("", 2, 4, 1).items()})
+    with pytest.raises(recur.ConversionError, match=r"not used.*_reverse.*\"bidirectional\": true"):
+        from_torch_state_dict(reverse, [{"type": "lstm", "prefix": "rnn", "bidirectional": False}])
+    with pytest.raises(recur.ConversionError, match=r"no 'rnn\.weight_ih_l0_reverse'"):
+        from_torch_state_dict(state, [{"type": "lstm", "prefix": "rnn", "bidirectional": True}])
+    no_reverse_bias = {key: value for key, value in reverse.items() if key != "rnn.bias_hh_l0_reverse"}
+    with pytest.raises(recur.ConversionError, match=r"no 'rnn\.bias_hh_l0_reverse'"):
+        from_torch_state_dict(no_reverse_bias, [{"type": "lstm", "prefix": "rnn"}])
+    only_reverse_bias = {key: value for key, value in reverse.items() if key != "rnn.bias_ih_l0"}
+    with pytest.raises(recur.ConversionError, match="has bias_ih_reverse but no bias_ih"):
+        from_torch_state_dict(only_reverse_bias, [{"type": "lstm", "prefix": "rnn"}])
+    wrong_shape = dict(reverse, **{"rnn.weight_ih_l0_reverse": random(16, 3)})
+    with pytest.raises(recur.ConversionError, match=r"weight_ih_reverse has shape \[16, 3\], expected \[16, 2\]"):
+        from_torch_state_dict(wrong_shape, [{"type": "lstm", "prefix": "rnn"}])
+    with pytest.raises(recur.ConversionError, match="bidirectional must be true or false"):
+        from_torch_state_dict(reverse, [{"type": "lstm", "prefix": "rnn", "bidirectional": "yes"}])
+    reverse["head.weight"] = random(1, 4)  # a bidirectional layer gives 2 * hidden_size = 8 outputs
+    with pytest.raises(recur.ConversionError, match="takes 4 inputs.*gives 8 outputs"):
+        from_torch_state_dict(reverse, [{"type": "lstm", "prefix": "rnn"}, {"type": "dense", "prefix": "head"}])
 
 
 def test_architecture_typos_are_refused():
@@ -232,10 +319,10 @@ def test_the_rtneural_torch_helper_mistake_with_a_real_module():
 def test_unsupported_torch_modules_are_refused():
     import torch
     nn = torch.nn
-    with pytest.raises(recur.ConversionError, match="bidirectional"):
-        from_torch([nn.GRU(2, 3, bidirectional=True)])
     with pytest.raises(recur.ConversionError, match="proj_size"):
         from_torch([nn.LSTM(2, 4, proj_size=2)])
+    with pytest.raises(recur.ConversionError, match="proj_size"):
+        from_torch([nn.LSTM(2, 4, proj_size=2, bidirectional=True)])
     with pytest.raises(recur.ConversionError, match=r"modules\[1\] \(ReLU\).*directly after an nn.Linear"):
         from_torch([nn.LSTM(2, 4), nn.ReLU()])
     with pytest.raises(recur.ConversionError, match="dim=-1"):
@@ -244,6 +331,149 @@ def test_unsupported_torch_modules_are_refused():
         from_torch([nn.Conv1d(2, 4, 3)])
     with pytest.raises(recur.ConversionError, match="expected torch modules"):
         from_torch(["lstm"])
+
+
+def torch_module(kind, *args, **kwargs):
+    """nn.RNN / nn.LSTM / nn.GRU by name; "RNN_relu" is nn.RNN(nonlinearity="relu")."""
+    import torch
+    if kind == "RNN_relu":
+        return torch.nn.RNN(*args, nonlinearity="relu", **kwargs)
+    return getattr(torch.nn, kind)(*args, **kwargs)
+
+
+@needs_torch
+@pytest.mark.parametrize("kind", ["RNN", "RNN_relu", "LSTM", "GRU"])
+@pytest.mark.parametrize("num_layers", [1, 2])
+def test_bidirectional_modules_match_torch(kind, num_layers):
+    import torch
+    torch.manual_seed(11)
+    module = torch_module(kind, 3, 5, num_layers=num_layers, bidirectional=True, batch_first=True).eval()
+    document = from_torch([module])
+    assert [layer["direction"] for layer in document["layers"]] == ["bidirectional"] * num_layers
+    assert [layer["weights"]["weight_ih"]["shape"][1] for layer in document["layers"]] == [3, 10][:num_layers]
+    xs = random(3, 9, 3)
+    outputs = recur_outputs(document, xs)
+    assert outputs.shape == (3, 9, 10)
+    assert_close(outputs, torch_outputs([module], xs), f"bidirectional {kind}, num_layers={num_layers}")
+
+
+@needs_torch
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_bidirectional_stacks_mixed_with_forward_layers_and_a_head_match_torch(batch_first):
+    import torch
+    nn = torch.nn
+    torch.manual_seed(12)
+    stacks = [
+        [nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=batch_first),
+         nn.GRU(8, 5, batch_first=batch_first), nn.Linear(5, 2)],
+        [nn.GRU(3, 5, batch_first=batch_first), nn.RNN(5, 4, bidirectional=True, bias=False, batch_first=batch_first),
+         nn.Linear(8, 3), nn.Softmax(dim=-1)],
+        nn.Sequential(nn.Linear(3, 6), nn.Tanh(), nn.GRU(6, 4, bidirectional=True, batch_first=batch_first),
+                      nn.Dropout(0.2), nn.LSTM(8, 3, batch_first=batch_first), nn.Linear(3, 1)),
+    ]
+    xs = random(2, 8, 3)
+    for modules in stacks:
+        modules = list(modules)
+        for module in modules:
+            module.eval()
+        document = from_torch(modules)
+        assert_close(recur_outputs(document, xs), torch_outputs(modules, xs, batch_first),
+                     " + ".join(type(module).__name__ for module in modules))
+
+
+@needs_torch
+def test_a_module_of_your_own_with_a_bidirectional_lstm_matches_torch():
+    import torch
+    nn = torch.nn
+
+    class BiTagger(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(3, 6, num_layers=2, bidirectional=True, batch_first=True)
+            self.head = nn.Linear(12, 4)
+
+        def forward(self, x):
+            out, _ = self.lstm(x)
+            return self.head(out)
+
+    torch.manual_seed(13)
+    net = BiTagger().eval()
+    document = from_torch(net)
+    assert [layer["type"] for layer in document["layers"]] == ["lstm", "lstm", "dense"]
+    xs = random(2, 7, 3)
+    with torch.no_grad():
+        assert_close(recur_outputs(document, xs), net(torch.from_numpy(xs)).numpy(), "BiTagger")
+
+
+def torch_packed_outputs(modules, xs, lengths):
+    """PyTorch's packed-sequence run: pack_padded_sequence(enforce_sorted=False) through the recurrent
+    modules, pad_packed_sequence back (zeros past each length), then the rest."""
+    import torch
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+    with torch.no_grad():
+        h = pack_padded_sequence(torch.from_numpy(xs), torch.tensor(lengths), batch_first=True,
+                                 enforce_sorted=False)
+        for module in modules:
+            if isinstance(module, (torch.nn.RNN, torch.nn.LSTM, torch.nn.GRU)):
+                h = module(h)[0]
+            else:
+                if not isinstance(h, torch.Tensor):
+                    h = pad_packed_sequence(h, batch_first=True, total_length=xs.shape[1])[0]
+                h = module(h)
+        if not isinstance(h, torch.Tensor):
+            h = pad_packed_sequence(h, batch_first=True, total_length=xs.shape[1])[0]
+    return h.numpy()
+
+
+@needs_torch
+@pytest.mark.parametrize("kind", ["RNN_relu", "LSTM", "GRU"])
+def test_packed_sequences_match_run_with_lengths(kind):
+    import torch
+    torch.manual_seed(14)
+    lengths = [5, 9, 1, 7]
+    xs = random(4, 9, 3)
+    for stream, length in enumerate(lengths):
+        xs[stream, length:] = 100.0  # padding that would change every output if it were read
+    stacks = [[torch_module(kind, 3, 4, num_layers=2, bidirectional=True, batch_first=True)],
+              [torch_module(kind, 3, 4, bidirectional=True, batch_first=True), torch.nn.LSTM(8, 5, batch_first=True)]]
+    for modules in stacks:
+        document = from_torch(modules)
+        with recur.Model.from_dict(document) as model, model.state(len(lengths)) as state:
+            outputs = state.run(xs, lengths=lengths)
+        expected = torch_packed_outputs(modules, xs, lengths)
+        for stream, length in enumerate(lengths):
+            assert not outputs[stream, length:].any() and not expected[stream, length:].any(), \
+                "outputs past a stream's length are 0 in both"
+        assert_close(outputs, expected, f"packed {kind} stack of {len(modules)}")
+        # The backward cell starts at each stream's own last step: a stream alone, cut to its length, agrees.
+        for stream, length in enumerate(lengths):
+            assert_close(outputs[stream:stream + 1, :length], torch_outputs(modules, xs[stream:stream + 1, :length]),
+                         f"stream {stream} alone")
+
+
+@needs_torch
+def test_packed_sequences_through_a_bidirectional_tagger_with_a_head():
+    import torch
+    torch.manual_seed(15)
+    lengths = [3, 6, 2]
+    modules = [torch.nn.GRU(2, 4, bidirectional=True, batch_first=True), torch.nn.Linear(8, 3),
+               torch.nn.Softmax(dim=-1)]
+    xs = random(3, 6, 2)
+    with recur.Model.from_dict(from_torch(modules)) as model, model.state(3) as state:
+        outputs = state.run(xs, lengths=lengths)
+    expected = torch_packed_outputs(modules, xs, lengths)  # the head runs on padded zeros too
+    for stream, length in enumerate(lengths):
+        assert not outputs[stream, length:].any(), "Recur writes 0 past a stream's length, after the head too"
+        assert_close(outputs[stream, :length], expected[stream, :length], f"stream {stream}")
+
+
+@needs_torch
+def test_a_converted_bidirectional_model_runs_whole_sequences_only():
+    import torch
+    document = from_torch([torch.nn.GRU(2, 3, bidirectional=True)])
+    with recur.Model.from_dict(document) as model, model.state(1) as state:
+        with pytest.raises(recur.RecurError, match="bidirectional"):
+            state.step(np.zeros((1, 2), np.float32))
 
 
 def custom_modules():

@@ -28,8 +28,15 @@ def tensor(value):
     return {"shape": list(value.shape), "data": value.ravel().tolist()}
 
 
-def recurrent_layer(kind, weight_ih, weight_hh, bias_ih=None, bias_hh=None, activation=None, where=""):
-    """An rnn/lstm/gru layer in Recur's (PyTorch's) layout; checks the shapes."""
+def recurrent_layer(kind, weight_ih, weight_hh, bias_ih=None, bias_hh=None, activation=None, where="",
+                    reverse=None):
+    """An rnn/lstm/gru layer in Recur's (PyTorch's) layout; checks the shapes.
+
+    reverse, for a bidirectional layer, is the backward cell's
+    (weight_ih, weight_hh, bias_ih, bias_hh): the same shapes as the forward
+    cell's, and biases where the forward cell has them. The layer then says
+    "direction": "bidirectional" and outputs 2 * hidden_size values a step.
+    """
     gates = GATES[kind]
     hidden = weight_hh.shape[1] if weight_hh.ndim == 2 else 0
     if weight_hh.shape != (gates * hidden, hidden) or hidden == 0:
@@ -44,7 +51,22 @@ def recurrent_layer(kind, weight_ih, weight_hh, bias_ih=None, bias_hh=None, acti
             if bias.shape != (gates * hidden,):
                 raise ConversionError(f"{where}: {name} has shape {list(bias.shape)}, expected [{gates * hidden}]")
             weights[name] = tensor(bias)
+    if reverse is not None:
+        forward = {"weight_ih": weight_ih, "weight_hh": weight_hh, "bias_ih": bias_ih, "bias_hh": bias_hh}
+        for name, value in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), reverse):
+            if (value is None) != (forward[name] is None):
+                has, lacks = (name, f"{name}_reverse") if value is None else (f"{name}_reverse", name)
+                raise ConversionError(f"{where}: has {has} but no {lacks}; both directions of a bidirectional "
+                                      "layer have biases or neither does")
+            if value is None:
+                continue
+            if value.shape != forward[name].shape:
+                raise ConversionError(f"{where}: {name}_reverse has shape {list(value.shape)}, expected "
+                                      f"{list(forward[name].shape)} (the same as {name})")
+            weights[f"{name}_reverse"] = tensor(value)
     layer = {"type": kind, "hidden_size": hidden}
+    if reverse is not None:
+        layer["direction"] = "bidirectional"
     if kind == "rnn":
         if activation not in RNN_ACTIVATIONS:
             raise ConversionError(f"{where}: activation {activation!r} is not supported for a simple RNN "
@@ -90,7 +112,9 @@ def input_size_of(layer):
 
 
 def output_size_of(layer):
-    return layer["units"] if layer["type"] == "dense" else layer["hidden_size"]
+    if layer["type"] == "dense":
+        return layer["units"]
+    return layer["hidden_size"] * (2 if layer.get("direction") == "bidirectional" else 1)
 
 
 def model_document(layers, metadata, sources):

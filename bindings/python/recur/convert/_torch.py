@@ -9,9 +9,9 @@ from ._document import array, dense_layer, model_document, recurrent_layer
 STRICT_HINT = "pass strict=False to ignore them"
 
 _ENTRY_KEYS = {
-    "rnn": {"type", "prefix", "num_layers", "activation"},
-    "lstm": {"type", "prefix", "num_layers"},
-    "gru": {"type", "prefix", "num_layers"},
+    "rnn": {"type", "prefix", "num_layers", "activation", "bidirectional"},
+    "lstm": {"type", "prefix", "num_layers", "bidirectional"},
+    "gru": {"type", "prefix", "num_layers", "bidirectional"},
     "dense": {"type", "prefix", "activation"},
 }
 
@@ -29,16 +29,20 @@ def from_torch_state_dict(state_dict, architecture, strict=True):
             module has biases, "<prefix>.bias_ih_l<k>", "<prefix>.bias_hh_l<k>"
             for k < num_layers (default 1). Each k becomes one Recur layer.
             "rnn" also takes "activation": "tanh" (default) | "relu"
-            (the module's nonlinearity).
+            (the module's nonlinearity). A bidirectional module also has
+            "<prefix>.weight_ih_l<k>_reverse" etc. (the backward cell); each
+            k then becomes one bidirectional Recur layer, and layer k > 0
+            takes 2 * hidden_size inputs. "bidirectional": true | false
+            says which is expected; left out, it is true when the state_dict
+            has "_reverse" tensors under the prefix.
         {"type": "dense", "prefix": "head", "activation": "softmax"}
             an nn.Linear: "<prefix>.weight" and optional "<prefix>.bias";
             "activation": "linear" (default) | "relu" | "tanh" | "sigmoid" |
             "softmax" is applied after it. "linear" is accepted as a type alias.
 
     prefix "" means the keys have no prefix (a bare nn.LSTM's state_dict).
-    Hidden and input sizes come from the tensors' shapes. Bidirectional
-    modules (keys ending in "_reverse") and LSTMs with proj_size (weight_hr)
-    are refused. With strict=True (default), a state_dict key that no layer
+    Hidden and input sizes come from the tensors' shapes. LSTMs with
+    proj_size (weight_hr) are refused. With strict=True (default), a state_dict key that no layer
     uses is an error: it usually means a num_layers or a layer is missing.
     """
     if not isinstance(architecture, (list, tuple)):
@@ -72,29 +76,36 @@ def from_torch_state_dict(state_dict, architecture, strict=True):
         num_layers = entry.get("num_layers", 1)
         if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers < 1:
             raise ConversionError(f"{where}: num_layers must be an integer >= 1, got {num_layers!r}")
+        reverse_keys = [key for key in tensors if key.startswith(prefix) and
+                        re.fullmatch(r"(weight|bias)_(ih|hh)_l\d+_reverse", key[len(prefix):])]
+        bidirectional = entry.get("bidirectional", bool(reverse_keys))
+        if not isinstance(bidirectional, bool):
+            raise ConversionError(f"{where}: bidirectional must be true or false, got {bidirectional!r}")
         for key in tensors:
-            if key.startswith(prefix) and re.fullmatch(r"(weight|bias)_(ih|hh)_l\d+_reverse", key[len(prefix):]):
-                raise ConversionError(f"{where}: {key!r} belongs to a bidirectional {kind}, "
-                                      "which Recur does not support (it runs forward in time only)")
             if key.startswith(prefix) and re.fullmatch(r"weight_hr_l\d+", key[len(prefix):]):
                 raise ConversionError(f"{where}: {key!r} belongs to an LSTM with proj_size > 0, "
                                       "which Recur does not support")
         for k in range(num_layers):
             layer_where = f"{where} ({kind} {prefix!r}, layer {k})"
+            names = [f"{prefix}{name}_l{k}" for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+            forward = [take(names[0], layer_where), take(names[1], layer_where),
+                       take(names[2], layer_where, required=False), take(names[3], layer_where, required=False)]
+            reverse = None
+            if bidirectional:
+                # Biases of the backward cell are required exactly when the forward cell has them.
+                reverse = [take(f"{name}_reverse", layer_where, required=index < 2 or forward[index] is not None)
+                           for index, name in enumerate(names)]
             layers.append(recurrent_layer(
-                kind,
-                take(f"{prefix}weight_ih_l{k}", layer_where),
-                take(f"{prefix}weight_hh_l{k}", layer_where),
-                take(f"{prefix}bias_ih_l{k}", layer_where, required=False),
-                take(f"{prefix}bias_hh_l{k}", layer_where, required=False),
-                entry.get("activation", "tanh") if kind == "rnn" else None,
-                layer_where))
+                kind, *forward, entry.get("activation", "tanh") if kind == "rnn" else None, layer_where,
+                reverse=reverse))
             sources.append(layer_where)
 
     unused = [key for key in tensors if key not in used]
     if strict and unused:
+        missing = ("a layer, num_layers or \"bidirectional\": true missing?"
+                   if any(key.endswith("_reverse") for key in unused) else "a layer or num_layers missing?")
         raise ConversionError(f"state_dict keys not used by the architecture: {', '.join(unused)} "
-                              f"(a layer or num_layers missing? {STRICT_HINT})")
+                              f"({missing} {STRICT_HINT})")
     metadata = {"converted_from": "pytorch", "architecture": [dict(entry) for entry in architecture]}
     return model_document(layers, metadata, sources)
 
@@ -125,8 +136,11 @@ def from_torch(modules):
     modules is an nn.Sequential, a list of modules, or one module:
       - nn.RNN (tanh or relu), nn.LSTM, nn.GRU with any num_layers (one Recur
         layer per torch layer), batch_first either way, with or without
-        biases. Refused: bidirectional=True, proj_size > 0. dropout between
-        layers only acts in training; it is ignored and noted in metadata.
+        biases, bidirectional or not (bidirectional=True gives bidirectional
+        Recur layers, which run whole sequences: state.run, with lengths for
+        what pack_padded_sequence does). Refused: proj_size > 0. dropout
+        between layers only acts in training; it is ignored and noted in
+        metadata.
       - nn.Linear, optionally followed directly by nn.ReLU, nn.Tanh,
         nn.Sigmoid or nn.Softmax(dim=-1), which becomes its activation.
         An activation anywhere else is refused.
@@ -155,15 +169,13 @@ def from_torch(modules):
         kind = next((k for cls, k in recurrent.items() if type(module) is cls), None)
         activation = next((a for cls, a in activations.items() if type(module) is cls), None)
         if kind:
-            if module.bidirectional:
-                raise ConversionError(f"{where}: bidirectional=True is not supported "
-                                      "(Recur runs forward in time only)")
             if getattr(module, "proj_size", 0):
                 raise ConversionError(f"{where}: proj_size={module.proj_size} is not supported")
             if module.dropout:
                 notes.append(f"{where}: dropout={module.dropout} between layers acts only in "
                              "training and was dropped")
-            entry = {"type": kind, "prefix": prefix, "num_layers": module.num_layers}
+            entry = {"type": kind, "prefix": prefix, "num_layers": module.num_layers,
+                     "bidirectional": bool(module.bidirectional)}
             if kind == "rnn":
                 entry["activation"] = module.nonlinearity
             architecture.append(entry)
