@@ -295,31 +295,41 @@ size_t recur_state_size(const recur_state *state);
 size_t recur_state_batch(const recur_state *state);
 
 /* Copies the state out to `out`, [batch][recur_state_size] floats;
- * `count` must be batch * recur_state_size.
+ * `count` must be batch * recur_state_size. `out` may be NULL when count
+ * is 0 (a model without state: dense layers, bidirectional ones).
  * Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL), RECUR_ERROR_SHAPE
  * (count differs).
  */
 recur_status recur_state_get(const recur_state *state, float *out, size_t count);
 
 /* Replaces the state with `values`, [batch][recur_state_size] floats;
- * `count` must be batch * recur_state_size. On error the state is unchanged.
+ * `count` must be batch * recur_state_size; `values` may be NULL when count
+ * is 0. On error the state is unchanged. A model with a bidirectional layer
+ * runs every sequence from zero state: its state cannot be set
+ * (RECUR_ERROR_MODEL, naming the layer).
  * Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL), RECUR_ERROR_SHAPE
- * (count differs), RECUR_ERROR_NUMERIC (a value is NaN or infinite).
+ * (count differs), RECUR_ERROR_NUMERIC (a value is NaN or infinite),
+ * RECUR_ERROR_MODEL (a bidirectional model).
  */
 recur_status recur_state_set(recur_state *state, const float *values, size_t count);
 
 /* Advances every stream by one time step. `x` is [batch][input_size],
  * `y` receives [batch][output_size]. With one thread (the default) it
  * allocates nothing and takes no lock.
- * On error the state is unchanged.
+ * On error the state is unchanged. A model with a bidirectional layer
+ * cannot step (its reverse cells start at a sequence's last step): use
+ * recur_state_run with the whole sequence.
  * Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL),
- * RECUR_ERROR_NUMERIC (x holds NaN or infinity).
+ * RECUR_ERROR_NUMERIC (x holds NaN or infinity), RECUR_ERROR_MODEL (a
+ * bidirectional model; the message names the layer).
  */
 recur_status recur_state_step(recur_state *state, const float *x, float *y);
 
 /* Advances every stream by `steps` time steps, continuing from the state.
  * `x` is [batch][steps][input_size], `y` receives [batch][steps][output_size].
- * Gives the same floats as `steps` calls of recur_state_step.
+ * Gives the same floats as `steps` calls of recur_state_step. For a model
+ * with a bidirectional layer each call is one whole sequence from zero
+ * state (the first such call longer than any before allocates).
  * On error the state is unchanged.
  * Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (NULL, or steps 0),
  * RECUR_ERROR_SHAPE (batch * steps too large), RECUR_ERROR_NUMERIC (x holds

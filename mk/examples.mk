@@ -3,7 +3,7 @@
 #   make examples               build every C example into build/examples/
 #   make test-examples          run the C examples and check what they print: demo, minimal,
 #                               finetune (Tests/c/test_examples.sh); agents, adapt, charrnn
-#                               (Tests/c/test_examples_apps.sh)
+#                               (Tests/c/test_examples_apps.sh); tagger (checks itself)
 #   make test-examples-python   examples/python/from_pytorch (PyTorch -> Recur -> C; torch optional)
 #                               and examples/python/gradients (the vanishing-gradient run, checked)
 #   make examples-python-gradients   regenerate examples/python/gradients/{README.md,*.png,results.json}
@@ -25,6 +25,8 @@ examples: $(C_EXAMPLES)
 test-examples: $(C_EXAMPLES)
 	Tests/c/test_examples.sh $(BUILD)/examples/demo $(BUILD)/examples/minimal $(BUILD)/examples/finetune
 	Tests/c/test_examples_apps.sh $(BUILD)/examples/agents $(BUILD)/examples/adapt $(BUILD)/examples/charrnn
+	@# tagger checks itself: the bidirectional tagger >= 97% and >= 20 points over the forward one.
+	$(BUILD)/examples/tagger
 
 $(BUILD)/examples/python/run_model: examples/python/from_pytorch/run_model.c include/recur.h $(LIB)
 	@mkdir -p $(dir $@)
