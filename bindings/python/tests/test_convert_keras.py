@@ -53,23 +53,38 @@ def keras_fixture(case_model, return_sequences=True, split_activation=False):
                 layers.append(fake("Activation", {"activation": activation}))
             keras_layout.append(("dense", (w["weight"].T, w.get("bias", 0.0)), activation))
             continue
-        hidden = layer["hidden_size"]
-        gates = {"rnn": 1, "lstm": 4, "gru": 3}[layer["type"]]
-        b_ih, b_hh = w.get("bias_ih", np.zeros(gates * hidden)), w.get("bias_hh", np.zeros(gates * hidden))
-        if layer["type"] == "gru":
-            kernel, recurrent = torch_to_keras_gru(w["weight_ih"]).T, torch_to_keras_gru(w["weight_hh"]).T
-            bias = np.stack([torch_to_keras_gru(b_ih), torch_to_keras_gru(b_hh)])
-        else:  # SimpleRNN, and LSTM whose i, f, g, o is Keras' i, f, c, o: one summed bias
-            kernel, recurrent, bias = w["weight_ih"].T, w["weight_hh"].T, b_ih + b_hh
         class_name = {"rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}[layer["type"]]
         activation = layer.get("activation", "tanh")
-        config = {"units": hidden, "activation": activation, "recurrent_activation": "sigmoid",
+        config = {"units": layer["hidden_size"], "activation": activation, "recurrent_activation": "sigmoid",
                   "use_bias": has_bias, "return_sequences": return_sequences, "go_backwards": False}
         if layer["type"] == "gru":
             config["reset_after"] = True
-        layers.append(fake(class_name, config, [kernel, recurrent] + ([bias] if has_bias else [])))
+        kernel, recurrent, bias = keras_cell(layer, w, "")
+        weights = [kernel, recurrent] + ([bias] if has_bias else [])
+        if layer.get("direction") == "bidirectional":
+            back_kernel, back_recurrent, back_bias = keras_cell(layer, w, "_reverse")
+            back_weights = [back_kernel, back_recurrent] + ([back_bias] if has_bias else [])
+            wrapper = fake("Bidirectional", {"merge_mode": "concat"}, weights + back_weights)
+            wrapper.forward_layer = fake(class_name, config, weights)
+            wrapper.backward_layer = fake(class_name, dict(config, go_backwards=True), back_weights)
+            layers.append(wrapper)
+            keras_layout.append(None)  # reference_numpy.keras_run has no bidirectional layers
+            continue
+        layers.append(fake(class_name, config, weights))
         keras_layout.append((layer["type"], (kernel, recurrent, bias), activation))
     return layers, keras_layout
+
+
+def keras_cell(layer, w, suffix):
+    """Keras' kernel, recurrent kernel and bias for one cell of a Recur layer ("_reverse": the backward one)."""
+    gates = {"rnn": 1, "lstm": 4, "gru": 3}[layer["type"]]
+    zeros = np.zeros(gates * layer["hidden_size"])
+    w_ih, w_hh = w["weight_ih" + suffix], w["weight_hh" + suffix]
+    b_ih, b_hh = w.get("bias_ih" + suffix, zeros), w.get("bias_hh" + suffix, zeros)
+    if layer["type"] == "gru":
+        return (torch_to_keras_gru(w_ih).T, torch_to_keras_gru(w_hh).T,
+                np.stack([torch_to_keras_gru(b_ih), torch_to_keras_gru(b_hh)]))
+    return w_ih.T, w_hh.T, b_ih + b_hh  # SimpleRNN, and LSTM whose i, f, g, o is Keras' i, f, c, o: one summed bias
 
 
 CASES = ["rnn_tanh", "rnn_relu_last", "lstm_stack_softmax", "lstm_nobias", "gru_sigmoid_last", "gru_lstm_frozen",
@@ -88,6 +103,58 @@ def test_keras_layers_with_torch_verified_weights(name, split_activation):
     assert document["metadata"] == {"converted_from": "keras"}
     with recur.Model.from_dict(document) as model, model.state(case["batch"]) as state:
         assert_close(state.run(xs), ys, f"{name} through from_keras")
+
+
+SEQUENCES = TESTDATA / "sequences"
+BIDIRECTIONAL_CASES = sorted(path.stem for path in SEQUENCES.glob("*.json")
+                             if any(layer.get("direction") == "bidirectional"
+                                    for layer in load_case(path)["model"]["layers"]))
+
+
+@pytest.mark.parametrize("name", BIDIRECTIONAL_CASES)
+def test_keras_bidirectional_layers_with_torch_verified_weights(name):
+    """Bidirectional(SimpleRNN | LSTM | GRU) fakes holding the weights of PyTorch-made bidirectional cases
+    (run with their lengths, as PyTorch's packed sequences)."""
+    case = load_case(SEQUENCES / f"{name}.json")
+    layers, _ = keras_fixture(case["model"])
+    assert any(type(layer).__name__ == "Bidirectional" for layer in layers)
+    document = from_keras(layers)
+    assert [layer.get("direction", "forward") for layer in document["layers"]] == \
+        [layer.get("direction", "forward") for layer in case["model"]["layers"]]
+    xs = np.asarray(case["input"], np.float32).reshape(case["batch"], case["steps"], -1)
+    with recur.Model.from_dict(document) as model, model.state(case["batch"]) as state:
+        assert_close(state.run(xs, lengths=case.get("lengths")).ravel(), case["output"], f"{name} through from_keras")
+
+
+def bidirectional_fake(merge_mode="concat", return_sequences=True, backward_changes=None):
+    """A Bidirectional(LSTM(2)) over 1 input, as from_keras reads it."""
+    config = {"units": 2, "activation": "tanh", "recurrent_activation": "sigmoid", "use_bias": True,
+              "return_sequences": return_sequences, "go_backwards": False}
+    weights = [np.zeros((1, 8)), np.zeros((2, 8)), np.zeros(8)]
+    wrapper = fake("Bidirectional", {"merge_mode": merge_mode}, weights + weights)
+    wrapper.forward_layer = fake("LSTM", config, weights)
+    wrapper.backward_layer = fake("LSTM", {**config, "go_backwards": True, **(backward_changes or {})}, weights)
+    return wrapper
+
+
+@pytest.mark.parametrize("merge_mode", ["sum", "mul", "ave", None])
+def test_bidirectional_merge_modes_other_than_concat_are_refused_with_the_reason(merge_mode):
+    with pytest.raises(recur.ConversionError, match=rf"merge_mode={merge_mode!r} is not supported: it "
+                                                    r"(adds|multiplies|averages|returns).*concatenates"):
+        from_keras([bidirectional_fake(merge_mode)])
+    assert from_keras([bidirectional_fake()])["layers"][0]["direction"] == "bidirectional"
+
+
+def test_bidirectional_return_sequences_false_is_refused_with_the_reason():
+    with pytest.raises(recur.ConversionError, match=r"return_sequences=False.*step 0.*ys\[:, -1, :units\]"):
+        from_keras([bidirectional_fake(return_sequences=False)])
+
+
+def test_bidirectional_halves_that_differ_are_refused():
+    with pytest.raises(recur.ConversionError, match="activation='tanh' and the backward layer activation='relu'"):
+        from_keras([bidirectional_fake(backward_changes={"activation": "relu"})])
+    with pytest.raises(recur.ConversionError, match="backward layer has go_backwards=False"):
+        from_keras([bidirectional_fake(backward_changes={"go_backwards": False})])
 
 
 def test_return_sequences_false_is_noted_and_the_last_step_is_keras_output():
@@ -123,7 +190,8 @@ def test_gru_reset_after_false_is_refused_with_the_reason():
       fake("Activation", {"activation": "tanh"})], "already has activation 'relu'"),
     ([fake("Dense", {"units": 1, "activation": "gelu"}, [np.zeros((1, 1)), np.zeros(1)])], "gelu"),
     ([fake("Conv1D", {})], "Conv1D is not supported"),
-    ([fake("Bidirectional", {})], "Bidirectional is not supported"),
+    ([fake("Bidirectional", {"merge_mode": "sum"})], "merge_mode='sum' is not supported"),
+    ([fake("Bidirectional", {"merge_mode": "concat"})], "without forward_layer and backward_layer"),
     ([fake("LSTM", {"units": 1, "go_backwards": True}, [])], "go_backwards"),
     ([fake("LSTM", {"units": 1, "activation": "tanh", "recurrent_activation": "hard_sigmoid"}, [])], "hard_sigmoid"),
     ([fake("GRU", {"units": 1, "activation": "relu"}, [])], "activation 'relu'"),
@@ -206,4 +274,56 @@ def test_keras_simple_rnn_relu_and_lstm_without_bias():
 def test_keras_gru_reset_after_false_is_refused():
     model = keras.Sequential([keras.Input((4, 2)), keras.layers.GRU(3, reset_after=False)])
     with pytest.raises(recur.ConversionError, match="reset_after=False"):
+        from_keras(model)
+
+
+def keras_bidirectional(inner, seed):
+    """A Keras model: Bidirectional(inner) over 3 inputs, then a Dense head; random weights."""
+    model = keras.Sequential([keras.Input((8, 3)), keras.layers.Bidirectional(inner, merge_mode="concat"),
+                              keras.layers.Dense(2, activation="tanh")])
+    randomize(model, seed)
+    return model
+
+
+@needs_keras
+@pytest.mark.parametrize("inner", ["LSTM", "GRU", "SimpleRNN", "SimpleRNN_relu"])
+def test_keras_bidirectional_with_a_dense_head_matches_keras(inner):
+    kind, _, activation = inner.partition("_")
+    options = {"activation": activation} if activation else {}
+    model = keras_bidirectional(getattr(keras.layers, kind)(4, return_sequences=True, **options), 7)
+    document = compare_with_keras(model, np.random.default_rng(8).standard_normal((3, 8, 3)).astype(np.float32))
+    first = document["layers"][0]
+    assert first["direction"] == "bidirectional" and first["hidden_size"] == 4
+    assert document["layers"][1]["weights"]["weight"]["shape"] == [2, 8]
+
+
+@needs_keras
+def test_keras_stacked_bidirectional_layers_then_a_forward_lstm_and_a_dense_head_match_keras():
+    model = keras.Sequential([
+        keras.Input((9, 2)),
+        keras.layers.Bidirectional(keras.layers.GRU(4, return_sequences=True)),
+        keras.layers.Bidirectional(keras.layers.LSTM(3, use_bias=False, return_sequences=True)),
+        keras.layers.LSTM(5),                                   # return_sequences=False: the last step only
+        keras.layers.Dense(3), keras.layers.Activation("softmax")])
+    randomize(model, 9)
+    document = compare_with_keras(model, np.random.default_rng(10).standard_normal((2, 9, 2)).astype(np.float32),
+                                  last_step_only=True)
+    assert [layer.get("direction", "forward") for layer in document["layers"]] == \
+        ["bidirectional", "bidirectional", "forward", "forward"]
+
+
+@needs_keras
+@pytest.mark.parametrize("merge_mode", ["sum", "mul", "ave", None])
+def test_keras_bidirectional_merge_modes_other_than_concat_are_refused(merge_mode):
+    model = keras.Sequential([keras.Input((5, 2)), keras.layers.Bidirectional(
+        keras.layers.LSTM(3, return_sequences=True), merge_mode=merge_mode)])
+    with pytest.raises(recur.ConversionError, match="merge_mode"):
+        from_keras(model)
+
+
+@needs_keras
+def test_keras_bidirectional_without_return_sequences_is_refused():
+    model = keras.Sequential([keras.Input((5, 2)), keras.layers.Bidirectional(keras.layers.GRU(3)),
+                              keras.layers.Dense(1)])
+    with pytest.raises(recur.ConversionError, match="return_sequences=False"):
         from_keras(model)
