@@ -10,7 +10,7 @@ import numpy as np
 from . import _arrays
 from ._ffi import CharPointer, ModelPointer, TensorEncoding, WeightStorage, lib, recur_layer_info
 from ._handle import Handle
-from .errors import InvalidArgumentError, ModelError, check
+from .errors import ClosedError, InvalidArgumentError, ModelError, check
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,11 +203,77 @@ class Model(Handle):
         from ._trainer import Trainer
         return Trainer(self, config)
 
+    # -- pickling and copying ---------------------------------------------------
+
+    def __reduce__(self):
+        """Pickles the model as its JSON document (tensors in base64: exact bits)
+        plus its weight storage; unpickling loads the document with from_json.
+        So Ray, multiprocessing and copy.deepcopy ship a model between
+        processes as text, never as a native pointer. A closed model cannot
+        be pickled (ClosedError)."""
+        if self.closed:
+            raise ClosedError("this Model is closed: a closed model cannot be pickled or copied")
+        return (_unpickle_model, (type(self), self.to_json("base64"), self.weight_storage))
+
+    def __copy__(self):
+        """copy.copy: an independent model (clone): two Model objects never share one native model."""
+        return self._copy()
+
+    def __deepcopy__(self, memo):
+        """copy.deepcopy: an independent model with its own weights (clone)."""
+        copied = self._copy()
+        memo[id(self)] = copied
+        return copied
+
+    def _copy(self):
+        if self.closed:
+            raise ClosedError("this Model is closed: a closed model cannot be pickled or copied")
+        pointer = ModelPointer()
+        check(lib.recur_model_clone(self._handle(), ctypes.byref(pointer)))
+        return type(self)(pointer)  # the clone keeps the weight storage too
+
     def __repr__(self):
         if self.closed:
             return "<recur.Model (closed)>"
         layers = ", ".join(str(layer) for layer in self.layers)
         return f"<recur.Model {layers}; {self.parameter_count} parameters>"
+
+
+def _unpickle_model(cls, text, weight_storage):
+    """Rebuilds a pickled Model (Model.__reduce__)."""
+    model = cls.from_json(text)
+    if weight_storage != "fp32":
+        model.weight_storage = weight_storage
+    return model
+
+
+class NotCopyableError(InvalidArgumentError, TypeError):
+    """A State or Trainer was pickled or copied. Each owns native memory that
+    only it may free, so a copy would share (and free twice) one object.
+    Also a TypeError, what pickle raises for objects it cannot pickle."""
+
+
+def _refuse_copy(self, *args):
+    name = type(self).__name__
+    if name == "State":
+        remedy = ("pickle or copy the model instead (recur.Model pickles through its JSON document) and make a "
+                  "new state with model.state(batch); state.get() and state.set() carry the streams' values")
+    elif name == "Trainer":
+        remedy = ("pickle or copy the model instead (recur.Model pickles through its JSON document) and make a "
+                  "new trainer with model.trainer(config); the optimizer's moments are not carried over")
+    else:
+        remedy = "make a new one instead"
+    raise NotCopyableError(f"a recur.{name} cannot be pickled or copied: it owns a native object that a copy "
+                           f"would share; {remedy}")
+
+
+# State and Trainer (and any other Handle but Model, which overrides these
+# above) refuse copy.copy, copy.deepcopy and pickling: the default copy would
+# duplicate the native pointer and free it twice. Installed on Handle here,
+# where the binding's pickling lives.
+Handle.__reduce__ = _refuse_copy
+Handle.__copy__ = _refuse_copy
+Handle.__deepcopy__ = _refuse_copy
 
 
 def tensor_shape(layers, layer, name):
