@@ -60,6 +60,9 @@ public protocol Kernels: Sendable {
     /// `width` are left zero (in the record too).
     static func denseForward(count: Int, units: Int, width: Int, activation: ActivationCode,
                              values: MutableRows, bias: UnsafePointer<Float>?, record: MutableRows?)
+    /// values[i] = e^values[i] for i < count (a multiple of `padding`),
+    /// lane by lane as Approx.exp: the losses' exponentials, vectorised.
+    static func exponentials(count: Int, values: UnsafeMutablePointer<Float>)
     /// dL/dz from dL/dy and y; with `throughActivation` false (a loss on
     /// logits) dL/dz = dL/dy.
     static func denseBackward(count: Int, width: Int, activation: ActivationCode, throughActivation: Bool,

@@ -177,6 +177,14 @@ extension FastKernels {
         }
     }
 
+    public static func exponentials(count: Int, values: UnsafeMutablePointer<Float>) {
+        var j = 0
+        while j < count {
+            store(vexp(load(values + j)), values + j)
+            j += lanes
+        }
+    }
+
     /// e^(v - max) (padding lanes 0), summed as 16 lanes and a tree
     /// (Block16), each times the sum's inverse: as ReferenceKernels.denseForward.
     private static func softmax(_ v: UnsafeMutablePointer<Float>, units: Int, width: Int) {

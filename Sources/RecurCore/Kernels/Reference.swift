@@ -9,6 +9,10 @@
 import RecurKernelInterface
 
 enum ReferenceKernels: Kernels {
+    static func exponentials(count: Int, values: UnsafeMutablePointer<Float>) {
+        for i in 0..<count { values[i] = Approx.exp(values[i]) }
+    }
+
     /// W in the panel layout, see `panelIndex`.
     static func project(count: Int, depth: Int, width: Int, weights w: UnsafePointer<Float>,
                         input: ConstRows, output: MutableRows) {

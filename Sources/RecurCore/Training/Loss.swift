@@ -2,7 +2,10 @@
 // respect to the head's output (mse) or its logits (the classification
 // losses, computed from logits for numerical stability). Shared by every
 // kernel level, and without libm (Approx's exp and log): the same bits on
-// every CPU.
+// every CPU. The exponentials of a position's outputs are taken together
+// by the kernel level (`exponentials`: Approx.exp lane by lane, vectorised).
+
+import RecurKernelInterface
 
 /// What the targets of one step are: floats (mse, probabilities, binary
 /// targets) or class indices (cross-entropy with labels).
@@ -17,12 +20,16 @@ enum LossFunction {
     /// outputs each. `prediction(k)` is the head's output (mse) or logits
     /// (others) at position k; writes dL/d(prediction) to `gradient(k)`.
     /// Targets of other positions are never read. Returns the loss in
-    /// Double (accumulated in Double for a stable mean).
+    /// Double (accumulated in Double for a stable mean). `scratch` has room
+    /// for padded(width) floats.
     static func evaluate(_ loss: TrainerConfig.Loss, positions: Int, counted: Int, isValid: (Int) -> Bool,
                          width: Int, targets: TargetValues,
                          prediction: (Int) -> UnsafePointer<Float>,
-                         gradient: (Int) -> UnsafeMutablePointer<Float>) -> Double {
+                         gradient: (Int) -> UnsafeMutablePointer<Float>,
+                         kernels: any Kernels.Type, scratch e: UnsafeMutablePointer<Float>) -> Double {
         var total = 0.0
+        let lanes = padded(width)
+        e.update(repeating: 0, count: lanes)
         switch loss {
         case .mse:
             let scale = 2 / Float(counted * width)
@@ -43,9 +50,13 @@ enum LossFunction {
                 let (z, dz) = (prediction(k), gradient(k))
                 var largest = -Float.infinity
                 for j in 0..<width { largest = max(largest, z[j]) }
+                for j in 0..<width { e[j] = z[j] - largest }
+                kernels.exponentials(count: lanes, values: e)
                 var sum = 0.0
-                for j in 0..<width { sum += Double(Approx.exp(z[j] - largest)) }
+                for j in 0..<width { sum += Double(e[j]) }
                 let logSum = Double(largest) + Approx.log(sum)    // log-sum-exp
+                for j in 0..<width { e[j] = Float(Double(z[j]) - logSum) }
+                kernels.exponentials(count: lanes, values: e)     // the softmax
                 switch targets {
                 case .values(let t):
                     let target = t + k * width
@@ -54,11 +65,11 @@ enum LossFunction {
                         total -= Double(target[j]) * (Double(z[j]) - logSum)
                         mass += target[j]
                     }
-                    for j in 0..<width { dz[j] = scale * (Approx.exp(Float(Double(z[j]) - logSum)) * mass - target[j]) }
+                    for j in 0..<width { dz[j] = scale * (e[j] * mass - target[j]) }
                 case .labels(let labels):
                     let label = Int(labels[k])
                     total -= Double(z[label]) - logSum
-                    for j in 0..<width { dz[j] = scale * (Approx.exp(Float(Double(z[j]) - logSum)) - (j == label ? 1 : 0)) }
+                    for j in 0..<width { dz[j] = scale * (e[j] - (j == label ? 1 : 0)) }
                 }
             }
             return total / Double(counted)
@@ -68,12 +79,16 @@ enum LossFunction {
             guard case .values(let t) = targets else { return .nan }
             for k in 0..<positions where isValid(k) {
                 let (z, dz, target) = (prediction(k), gradient(k), t + k * width)
+                for j in 0..<width { e[j] = -abs(z[j]) }
+                kernels.exponentials(count: lanes, values: e)
                 for j in 0..<width {
                     // max(z, 0) - z t + log(1 + exp(-|z|)): no overflow for any z.
                     let x = Double(z[j]), y = Double(target[j])
-                    total += max(x, 0) - x * y + Approx.log1p(Double(Approx.exp(Float(-abs(x)))))
-                    dz[j] = scale * (Approx.sigmoid(z[j]) - target[j])
+                    total += max(x, 0) - x * y + Approx.log1p(Double(e[j]))
                 }
+                for j in 0..<width { e[j] = -z[j] }
+                kernels.exponentials(count: lanes, values: e)
+                for j in 0..<width { dz[j] = scale * (1 / (1 + e[j]) - target[j]) }   // Approx.sigmoid
             }
             return total / Double(counted * width)
         }
@@ -118,6 +133,7 @@ extension LossFunction {
                         gradient: { k in
                             let (b, t) = place(k)
                             return outputGradient.at(stream: b, step: t)
-                        })
+                        },
+                        kernels: tape.kernels.level, scratch: tape.lossScratch.base)
     }
 }

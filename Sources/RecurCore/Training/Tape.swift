@@ -34,6 +34,8 @@ final class Tape {
     let carryC: FloatBuffer
     /// Room for W_hh^T's part of the carry when the cell leaves a direct part there.
     let carryTemporary: FloatBuffer
+    /// Room for one position's exponentials in the loss (padded output size).
+    let lossScratch: FloatBuffer
     /// Per-stream strides of the buffers above that all layers share: the
     /// widest layer's, so threads on different layers never share a row.
     let widest: Int
@@ -72,6 +74,7 @@ final class Tape {
         carryH = try FloatBuffer(count: batch * widestOutput)
         carryC = try FloatBuffer(count: batch * widestOutput)
         carryTemporary = try FloatBuffer(count: direct ? batch * widestOutput : 0)
+        lossScratch = try FloatBuffer(count: padded(model.outputSize))
     }
 
     // MARK: Views
