@@ -9,6 +9,7 @@
 //                      symlinked) built for SSE2, AVX2+FMA and AVX-512
 //   RecurCore          the engine: plain Swift, no Foundation, no C types in its API
 //   RecurCAPI          the @_cdecl exports that make up librecur.so
+//   Recur              the Swift API (library product "Recur": `import Recur`)
 import PackageDescription
 
 /// Kernels are always optimised (also in debug builds, so tests run fast);
@@ -27,6 +28,8 @@ let package = Package(
     name: "Recur",
     products: [
         .library(name: "recur", type: .dynamic, targets: ["RecurCAPI"]),
+        // The Swift face of the same engine: `import Recur` (docs/swift.md).
+        .library(name: "Recur", targets: ["Recur"]),
         // libFuzzer target over the C API's parsers (mk/fuzz.mk: make fuzz).
         .executable(name: "RecurFuzz", targets: ["RecurFuzz"]),
     ],
@@ -61,6 +64,7 @@ let package = Package(
                 .unsafeFlags(["-static-stdlib"], .when(configuration: .release)),
             ]
         ),
+        .target(name: "Recur", dependencies: ["RecurCore"]),
         // Fuzzing: recur_model_load_json and recur_trainer_create's config
         // parser under libFuzzer + ASan (mk/fuzz.mk). Without
         // --sanitize=fuzzer it builds as a runner of input files.
@@ -69,6 +73,7 @@ let package = Package(
             dependencies: ["RecurCAPI"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        .testTarget(name: "RecurTests", dependencies: ["Recur"]),
         .testTarget(
             name: "RecurCoreTests",
             dependencies: ["RecurCore", "RecurKernelInterface"]
