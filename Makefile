@@ -106,4 +106,4 @@ test-swift: | tools
 	$(SWIFT) test
 
 clean:
-	rm -rf $(BUILD) .build
+	rm -rf $(BUILD) .build .build-portable

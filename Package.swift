@@ -6,11 +6,23 @@
 //   RecurKernelInterface  what core and kernels share: layout constants,
 //                      activation codes, strided views, the Kernels protocol
 //   RecurKernels<LVL>  the fast kernels, one source (Sources/RecurKernels,
-//                      symlinked) built for SSE2, AVX2+FMA and AVX-512
+//                      symlinked) built for SSE2, AVX2+FMA and AVX-512 (x86-64
+//                      only), and as the portable level (Swift SIMD types:
+//                      NEON on arm64; fused multiply-adds, the reference's bits)
 //   RecurCore          the engine: plain Swift, no Foundation, no C types in its API
 //   RecurCAPI          the @_cdecl exports that make up librecur.so
 //   Recur              the Swift API (library product "Recur": `import Recur`)
 import PackageDescription
+
+/// The x86-64 kernel levels (and their -march flags) are built on x86-64
+/// hosts, unless RECUR_PORTABLE=1 asks for the portable level alone (how
+/// `make test-portable` proves the package builds and passes without them).
+#if arch(x86_64)
+let x86Levels = Context.environment["RECUR_PORTABLE"] == nil
+#else
+let x86Levels = false
+#endif
+let x86KernelTargets = x86Levels ? ["RecurKernelsSSE2", "RecurKernelsAVX2", "RecurKernelsAVX512"] : []
 
 /// Kernels are always optimised (also in debug builds, so tests run fast);
 /// inputs are validated before any kernel runs.
@@ -42,13 +54,13 @@ let package = Package(
         ),
         .target(name: "CRecurCPU"),
         .target(name: "RecurKernelInterface"),
-        kernels("SSE2", defines: [], march: nil),
-        kernels("AVX2", defines: ["RECUR_AVX2", "RECUR_FMA"], march: "x86-64-v3"),
-        kernels("AVX512", defines: ["RECUR_AVX512", "RECUR_FMA"], march: "x86-64-v4"),
+        kernels("Portable", defines: ["RECUR_PORTABLE", "RECUR_FMA"], march: nil),
         .target(
             name: "RecurCore",
-            dependencies: ["CJSONC", "CRecurCPU", "RecurKernelInterface", "RecurKernelsSSE2", "RecurKernelsAVX2", "RecurKernelsAVX512"],
-            linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libjson-c.a"])]
+            dependencies: ["CJSONC", "CRecurCPU", "RecurKernelInterface", "RecurKernelsPortable"]
+                + x86KernelTargets.map { .target(name: $0) },
+            swiftSettings: x86Levels ? [.define("RECUR_X86_LEVELS")] : [],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libjson-c.a"], .when(platforms: [.linux]))]
         ),
         .target(
             name: "RecurCAPI",
@@ -57,11 +69,12 @@ let package = Package(
             linkerSettings: [
                 // librecur.so.MAJOR, exporting recur_* only.
                 .unsafeFlags(["-Xlinker", "-soname=librecur.so.0",
-                              "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/RecurCAPI/recur.map"]),
+                              "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/RecurCAPI/recur.map"],
+                             .when(platforms: [.linux])),
                 // The release library carries the Swift runtime inside it, so a C
                 // program or Python needs no Swift toolchain (debug builds and
                 // `swift test` link it dynamically; see docs/development.md).
-                .unsafeFlags(["-static-stdlib"], .when(configuration: .release)),
+                .unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release)),
             ]
         ),
         .target(name: "Recur", dependencies: ["RecurCore"]),
@@ -78,5 +91,9 @@ let package = Package(
             name: "RecurCoreTests",
             dependencies: ["RecurCore", "RecurKernelInterface"]
         ),
-    ]
+    ] + (x86Levels ? [
+        kernels("SSE2", defines: [], march: nil),
+        kernels("AVX2", defines: ["RECUR_AVX2", "RECUR_FMA"], march: "x86-64-v3"),
+        kernels("AVX512", defines: ["RECUR_AVX512", "RECUR_FMA"], march: "x86-64-v4"),
+    ] : [])
 )

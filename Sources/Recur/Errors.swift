@@ -65,6 +65,6 @@ func bridged<T>(_ body: () throws(RecurCore.RecurError) -> T) throws(RecurError)
 /// The library's version, "MAJOR.MINOR.PATCH".
 public var recurVersion: String { RecurVersion.string }
 
-/// The kernel level this CPU runs: "avx512", "avx2", "sse2" or "reference"
+/// The kernel level this CPU runs: "avx512", "avx2", "sse2", "portable" or "reference"
 /// (`RECUR_CPU` can choose a lower one).
 public var recurKernels: String { KernelSet.active.name }

@@ -1,5 +1,9 @@
 // MARK: - Library
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import RecurCore
 
 /// The library's version as MAJOR*10000 + MINOR*100 + PATCH. Bindings compare
@@ -48,8 +52,10 @@ nonisolated(unsafe) private let versionText: UnsafeMutablePointer<CChar> = strdu
 
 /// The kernels this process uses: "avx512", "avx2", "sse2" (the best level
 /// the CPU supports, or the one the RECUR_CPU environment variable names
-/// when the CPU supports it) or "reference" (RECUR_CPU=reference: plain
-/// loops). Static storage: never free it.
+/// when the CPU supports it), "portable" (Swift SIMD with fused
+/// multiply-adds: the fast level of builds for other CPUs, e.g. arm64, and
+/// RECUR_CPU=portable) or "reference" (RECUR_CPU=reference: plain loops).
+/// Static storage: never free it.
 @_cdecl("recur_cpu_kernels")
 public func recur_cpu_kernels() -> UnsafePointer<CChar>? {
     let text: StaticString
@@ -57,6 +63,7 @@ public func recur_cpu_kernels() -> UnsafePointer<CChar>? {
     case "avx512": text = "avx512"
     case "avx2": text = "avx2"
     case "sse2": text = "sse2"
+    case "portable": text = "portable"
     default: text = "reference"
     }
     return UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)

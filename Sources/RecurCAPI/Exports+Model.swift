@@ -1,5 +1,9 @@
 // MARK: - Models
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import RecurCore
 
 /// Loads a model from a JSON file (model format v1).

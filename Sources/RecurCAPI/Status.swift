@@ -1,5 +1,9 @@
 // Errors become a status code and a thread-local message, in one place.
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import RecurCore
 
 /// Runs `body`; returns `RECUR_OK`, or the error's status after storing its

@@ -18,7 +18,11 @@
 // A broken promise aborts, which libFuzzer reports as a crash.
 //
 // Build and run: `make fuzz` (mk/fuzz.mk); seeds: Tests/fuzz/corpus.
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import RecurCAPI
 
 private let configPrefix = Array("config:".utf8)

@@ -8,7 +8,11 @@
 // main.swift: with --sanitize=fuzzer swiftc parses every file as a library,
 // where top-level code is an error even inside an inactive #if.)
 #if !RECUR_LIBFUZZER
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 @main
 enum Runner {

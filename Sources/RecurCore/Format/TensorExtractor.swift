@@ -11,7 +11,11 @@
 // base64 string, a small array) is left in place for the normal path, which
 // reports errors with their JSON paths. Numbers are converted with correct
 // rounding, so both paths give the same floats.
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Tensor payloads taken out of a document, by placeholder index.
 struct ExtractedTensors {

@@ -1,19 +1,29 @@
 // The kernels a state or trainer calls, chosen once: the reference kernels
 // (plain loops, the ground truth) or the fast kernels built for this CPU.
 //
-// RECUR_CPU=reference|sse2|avx2|avx512 in the environment forces a level
-// (one the CPU lacks falls back to the best it has); the default is the best.
+// RECUR_CPU=reference|portable|sse2|avx2|avx512 in the environment forces a
+// level (one the CPU lacks falls back to the best it has); the default is
+// the best. The x86-64 levels exist only in x86-64 builds (Package.swift);
+// elsewhere, or built with RECUR_PORTABLE=1, the portable level is the
+// fast one.
 import CRecurCPU
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import RecurKernelInterface
+import RecurKernelsPortable
+#if RECUR_X86_LEVELS
 import RecurKernelsAVX2
 import RecurKernelsAVX512
 import RecurKernelsSSE2
+#endif
 
 /// One implementation of every kernel: a type conforming to `Kernels`
 /// (RecurKernelInterface). Calls through the metatype allocate nothing.
 public struct KernelSet: Sendable {
-    /// "reference", "sse2", "avx2" or "avx512".
+    /// "reference", "portable", "sse2", "avx2" or "avx512".
     public let name: String
     let level: any Kernels.Type
 }
@@ -21,6 +31,11 @@ public struct KernelSet: Sendable {
 extension KernelSet {
     /// Plain loops: RecurCore/Kernels/Reference.swift and RecurCore/Layers.
     public static let reference = KernelSet(name: "reference", level: ReferenceKernels.self)
+    /// The fast kernels' source with Swift's 4-lane SIMD types and fused
+    /// multiply-adds: NEON on arm64; the reference kernels' bits anywhere.
+    /// On x86-64 without FMA each fused product is a libm call: correct, slow.
+    public static let portable = KernelSet(name: "portable", level: RecurKernelsPortable.FastKernels.self)
+    #if RECUR_X86_LEVELS
     public static let sse2 = KernelSet(name: "sse2", level: RecurKernelsSSE2.FastKernels.self)
     public static let avx2 = KernelSet(name: "avx2", level: RecurKernelsAVX2.FastKernels.self)
     public static let avx512 = KernelSet(name: "avx512", level: RecurKernelsAVX512.FastKernels.self)
@@ -28,17 +43,24 @@ extension KernelSet {
     /// The fast levels, lowest first.
     static let levels: [KernelSet] = [.sse2, .avx2, .avx512]
 
-    /// The fast levels this CPU can run.
+    /// The fast levels this CPU can run (the portable level is not among
+    /// them on x86-64: RECUR_CPU=portable still selects it).
     public static var supported: [KernelSet] {
         Array(levels.prefix(Int(recurcpu_best_level()) + 1))
     }
+    #else
+    /// The fast levels this build has: the portable one.
+    public static var supported: [KernelSet] { [.portable] }
+    #endif
+
+    /// Every level this build can run, by name (for RECUR_CPU).
+    static var selectable: [KernelSet] { [.reference] + supported + (supported.contains { $0.name == "portable" } ? [] : [.portable]) }
 
     /// The kernels used unless a state or trainer is given others: the best
     /// level of this CPU, or the one RECUR_CPU names.
     public static let active: KernelSet = {
-        let best = supported.last ?? .sse2
+        let best = supported.last ?? .portable
         guard let requested = getenv("RECUR_CPU").map({ String(cString: $0) }) else { return best }
-        if requested == "reference" { return .reference }
-        return supported.first { $0.name == requested } ?? best
+        return selectable.first { $0.name == requested } ?? best
     }()
 }

@@ -1,7 +1,14 @@
-// Files, through Glibc: the only file of the core that opens, reads, writes
+// Files, through the C library (Glibc; Darwin elsewhere): the only file of the core that opens, reads, writes
 // or renames. Failures become `RecurError(.io, ...)` naming the path and
 // the system's reason.
+#if canImport(Glibc)
 import Glibc
+/// The system's read(2) (`Files.read` shadows the name inside `Files`).
+private let systemRead = Glibc.read
+#elseif canImport(Darwin)
+import Darwin
+private let systemRead = Darwin.read
+#endif
 
 enum Files {
     /// The whole content of a file.
@@ -19,7 +26,7 @@ enum Files {
         var used = 0
         while true {
             if used == bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(bytes.count, 1 << 16))) }
-            let got = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + used, $0.count - used) }
+            let got = bytes.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress! + used, $0.count - used) }
             if got < 0 {
                 if errno == EINTR { continue }
                 throw failure("cannot read", path)

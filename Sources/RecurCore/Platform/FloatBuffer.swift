@@ -1,4 +1,8 @@
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A zero-filled, 64-byte aligned block of plain values that the core owns:
 /// the model's parameters (Float) and their fp16 copies (UInt16 bit

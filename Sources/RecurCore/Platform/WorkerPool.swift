@@ -2,7 +2,11 @@
 // given more than one thread). Nothing here runs unless asked: a state or
 // trainer at the default of one thread has no pool, and its calls take no
 // lock and start no thread.
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 final class WorkerPool: @unchecked Sendable {
     /// Threads including the caller's: `run` splits work `count` ways.

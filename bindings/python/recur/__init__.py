@@ -62,7 +62,7 @@ def library_version():
 
 
 def cpu_kernels():
-    """The kernels the library uses in this process: "avx512", "avx2", "sse2" or "reference"."""
+    """The kernels the library uses in this process: "avx512", "avx2", "sse2", "portable" or "reference"."""
     return _lib.recur_cpu_kernels().decode()
 
 

@@ -143,7 +143,7 @@ def test_reset_stream_and_state_get_set():
 def test_library_version_path_and_kernels():
     assert recur.library_version() == "0.1.0"
     assert recur.library_path().endswith(recur._library.LIBRARY_FILE)
-    assert recur.cpu_kernels() in ("avx512", "avx2", "sse2", "reference")
+    assert recur.cpu_kernels() in ("avx512", "avx2", "sse2", "portable", "reference")
 
 
 def test_fp16_weights_and_threads():
