@@ -108,8 +108,10 @@ const char *recur_status_string(recur_status status);
 
 /* The kernels this process uses: "avx512", "avx2", "sse2" (the best level
  * the CPU supports, or the one the RECUR_CPU environment variable names
- * when the CPU supports it) or "reference" (RECUR_CPU=reference: plain
- * loops). Static storage: never free it.
+ * when the CPU supports it), "portable" (Swift SIMD with fused
+ * multiply-adds: the fast level of builds for other CPUs, e.g. arm64, and
+ * RECUR_CPU=portable) or "reference" (RECUR_CPU=reference: plain loops).
+ * Static storage: never free it.
  */
 const char *recur_cpu_kernels(void);
 
