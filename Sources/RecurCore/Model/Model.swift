@@ -95,6 +95,19 @@ public final class Model: @unchecked Sendable {
     /// sequences only, each from zero state.
     public var firstBidirectionalLayer: Int? { layers.firstIndex { $0.isBidirectional } }
 
+    /// Where parameter-buffer index `index` is, as `layers[i].name[row][column]`.
+    func describe(parameterIndex index: Int) -> String {
+        for (number, layer) in layers.enumerated() where layer.parameterRange.contains(index) {
+            for slot in layer.tensors {
+                for element in 0..<slot.count where slot.index(element) == index {
+                    return slot.shape.count == 2 ? "layers[\(number)].\(slot.name)[\(element / slot.columns)][\(element % slot.columns)]"
+                        : "layers[\(number)].\(slot.name)[\(element)]"
+                }
+            }
+        }
+        return "parameter \(index)"
+    }
+
     /// The last layer's output size.
     public var outputSize: Int { layers[layers.count - 1].outputSize }
 

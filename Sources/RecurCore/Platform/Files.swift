@@ -13,14 +13,17 @@ private let systemRead = Darwin.read
 enum Files {
     /// The whole content of a file.
     static func read(_ path: String) throws(RecurError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO (or a device) must not wait for a
+        // writer; it is refused below as not a regular file.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw failure("cannot open", path) }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw failure("cannot stat", path) }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw RecurError(.io, "\(path): not a regular file")
+            throw RecurError(.io, "\(path): not a regular file (a model is read from a regular file only)")
         }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         // Read straight into the array, sized by fstat; grow if the file grows.
         var bytes = [UInt8](repeating: 0, count: max(Int(info.st_size), 0) + 1)
         var used = 0
@@ -39,9 +42,12 @@ enum Files {
     }
 
     /// Writes `text` to a temporary file beside `path`, flushes it to disk
-    /// and renames it over `path`.
+    /// and renames it over `path`. The temporary name is short
+    /// (`.recur-XXXXXX` in the same directory), so any name the filesystem
+    /// accepts can be saved over.
     static func writeAtomically(_ path: String, _ text: String) throws(RecurError) {
-        let temporary = path + ".tmp-XXXXXX"
+        let directory = path.lastIndex(of: "/").map { String(path[...$0]) } ?? ""
+        let temporary = directory + ".recur-XXXXXX"
         var template = Array(temporary.utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw failure("cannot create a temporary file for", path) }

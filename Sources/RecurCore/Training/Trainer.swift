@@ -148,10 +148,12 @@ public final class Trainer {
         }
         let norm = sum.squareRoot()
         lastGradientNorm = Float(norm)
-        guard loss.isFinite else {
-            throw RecurError(.numeric, "the loss is \(loss): nothing was updated")
+        // Finite in float32 too: the loss is returned, and the gradient
+        // applied, as float32.
+        guard loss.isFinite, Float(loss).isFinite else {
+            throw RecurError(.numeric, "the loss is \(loss), \(loss.isFinite ? "beyond float32's range" : "not finite"): nothing was updated")
         }
-        guard norm.isFinite else {
+        guard norm.isFinite, Float(norm).isFinite else {
             throw RecurError(.numeric, "the gradient of \(firstNonFiniteGradient()) is not finite: nothing was updated")
         }
 

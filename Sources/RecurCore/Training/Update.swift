@@ -65,6 +65,21 @@ final class ParameterUpdate {
             stepCount -= 1
             throw RecurError(.numeric, "the update would make weights non-finite (learning rate \(optimizer.learningRate) is too large for this gradient): nothing was updated")
         }
+        // With fp16 inference copies, every weight must stay within fp16's range.
+        if model.weightStorage == .fp16, let (index, value) = firstBeyondHalfRange() {
+            copyTrainable(restoring: true)
+            stepCount -= 1
+            throw RecurError(.numeric, "the update would make \(model.describe(parameterIndex: index)) \(value), beyond the fp16 range of the model's fp16 weights (65504): nothing was updated")
+        }
+    }
+
+    /// The first trainable weight beyond fp16's largest finite value, if any.
+    private func firstBeyondHalfRange() -> (Int, Float)? {
+        let p = model.parameters.base
+        for range in trainableRanges {
+            for i in range where abs(p[i]) > 65504 { return (i, p[i]) }
+        }
+        return nil
     }
 
     private func applyOptimizer(gradients: FloatBuffer, scale: Float) {
