@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the optional test extras, torch (CPU only) and keras (used with
 # KERAS_BACKEND=torch), so that the tests comparing converters with real
-# PyTorch and Keras models run. Never fails: it reports what happened, and
-# tests whose package is missing are skipped.
+# PyTorch and Keras models run, and ray[data] for the scale-out example
+# (examples/python/scale_out, `make test-scale-out`, which fails without it).
+# Never fails: it reports what happened, and tests whose package is missing
+# are skipped.
 #
 # torch: a local CPU wheel in $PIP_FIND_LINKS (or /opt/wheels) is preferred and
 # pinned, so pip cannot pick a newer CUDA build from the index; otherwise the
@@ -47,6 +49,22 @@ install_keras() {
     fi
 }
 
+install_ray() {
+    if "$python" -c "import ray, ray.data" 2>/dev/null; then
+        echo "ray: already installed ($("$python" -c 'import ray; print(ray.__version__)'))"
+        return
+    fi
+    local start
+    start=$(date +%s)
+    "$python" -m pip install -q "ray[data]"
+    if "$python" -c "import ray, ray.data" 2>/dev/null; then
+        echo "ray: installed in $(seconds_since "$start") s"
+    else
+        echo "ray: could not be installed; make test-scale-out will fail until it is (pip install \"ray[data]\")"
+    fi
+}
+
 install_torch || true
 install_keras || true
+install_ray || true
 exit 0
