@@ -7,8 +7,10 @@ bare parse of the L1 files (build/bench/jsonc_parse), and the machine's own
 limits (yardsticks.py: stream, build/bench/stream; peak, numpy's sgemm);
 prints one table with the ratios and the project's targets (TARGETS below,
 and yardsticks.LIMIT_TARGETS), and writes it as markdown to
-benchmarks/results/<date>-<cpu>.md. RTNeural's figures come from the JSON
-its harness wrote in the same session (--rtneural; README.md, "RTNeural").
+benchmarks/results/<date>-<cpu>.md, and its ratios as a bar chart beside it
+(<date>-<cpu>.png, benchmarks/chart.py; matplotlib, pip-installed when
+missing). RTNeural's figures come from the JSON its harness wrote in the same
+session (--rtneural; README.md, "RTNeural").
 
     python3 benchmarks/compare.py [--quick] [--only S1,Q1,...] [--no-peers] [--rtneural FILE]
 
@@ -675,6 +677,38 @@ def slug(text):
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
 
 
+# ---- The chart -------------------------------------------------------------------
+
+
+def ensure_matplotlib():
+    """matplotlib, installed with pip when missing (an optional dependency): True when importable."""
+    if try_import("matplotlib"):
+        return True
+    log("matplotlib: not installed; pip install -q matplotlib")
+    start = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "matplotlib"])
+    found = result.returncode == 0 and try_import("matplotlib") is not None
+    log(f"matplotlib: {'installed' if found else 'could not be installed'} ({time.monotonic() - start:.0f} s)")
+    return found
+
+
+def draw_chart(markdown, rows, cpu, started, quick):
+    """The workloads' ratio columns as a bar chart (benchmarks/chart.py), written next to the
+    markdown file with its stem: (path, None), or (None, why not)."""
+    import chart
+
+    if not chart.chart_rows(WORKLOAD_HEADER, rows)[1]:
+        return None, "no row of this run has a peer's ratio to draw"
+    if not ensure_matplotlib():
+        return None, "matplotlib could not be imported, nor installed with 'pip install -q matplotlib'"
+    title = "Recur vs peers: speed ratio (peer time / Recur time)" + (" (--quick)" if quick else "")
+    try:
+        return chart.draw_ratios(markdown.with_suffix(".png"), WORKLOAD_HEADER, rows, title,
+                                 f"{cpu}, {started:%Y-%m-%d}"), None
+    except Exception as error:  # a chart must not cost the measurements
+        return None, f"drawing it failed ({type(error).__name__}: {error})"
+
+
 # ---- Main ------------------------------------------------------------------------
 
 
@@ -802,6 +836,18 @@ def main():
             f"- {key}: {value}" for key, value in rtneural_method.items()))
     path.write_text("\n\n".join(sections) + "\n")
     print(f"\nwritten: {path.relative_to(ROOT)}")
+
+    # The chart (benchmarks/chart.py), next to the markdown file, which then links it or says why not.
+    picture, why_not = draw_chart(path, rows, cpu, started, args.quick)
+    at = next((i + 1 for i, section in enumerate(sections) if section.startswith("## Workloads")), len(sections))
+    if picture:
+        sections.insert(at, "## Chart\n\nThe ratio columns above: peer time / Recur time, log scale (> 1: Recur is "
+                        f"faster).\n\n![Recur vs peers, speed ratios]({picture.name})")
+        print(f"written: {picture.relative_to(ROOT)}")
+    else:
+        sections.insert(at, f"## Chart\n\nNote: no chart: {why_not}.")
+        print(f"note: no chart: {why_not}")
+    path.write_text("\n\n".join(sections) + "\n")
 
 
 if __name__ == "__main__":
