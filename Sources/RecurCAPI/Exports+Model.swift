@@ -152,7 +152,7 @@ public func recur_model_layer_info(_ model: ConstModelPointer?, _ index: UInt, _
     withStatus { () throws(RecurError) in
         let model = try Handle.unbox(model, as: Model.self, "model")
         let out = try required(out_info, "out_info")
-        try LayerInfoRecord(try model.describeLayer(Int(clamping: index))).write(to: out)
+        try LayerInfoRecord(try model.describeLayer(try RecurCAPI.index(index, "index"))).write(to: out)
     }
 }
 
@@ -168,7 +168,7 @@ public func recur_model_tensor_name(_ model: ConstModelPointer?, _ layer: UInt, 
     withStatus { () throws(RecurError) in
         let model = try Handle.unbox(model, as: Model.self, "model")
         let out = try required(out_name, "out_name")
-        let names = try model.describeLayer(Int(clamping: layer)).tensorNames
+        let names = try model.describeLayer(try RecurCAPI.index(layer, "layer")).tensorNames
         guard index < UInt(names.count) else {
             throw RecurError(.invalidArgument, "tensor \(index) of layer \(layer) does not exist: the layer has \(names.count) tensors")
         }
@@ -196,7 +196,7 @@ public func recur_model_get_tensor(_ model: ConstModelPointer?, _ layer: UInt, _
         let model = try Handle.unbox(model, as: Model.self, "model")
         let name = String(cString: try required(name, "name"))
         let n = try RecurCAPI.count(count, "count")
-        try model.getTensor(layer: Int(clamping: layer), name: name,
+        try model.getTensor(layer: try RecurCAPI.index(layer, "layer"), name: name,
                             into: UnsafeMutableBufferPointer(start: try required(out, "out"), count: n))
     }
 }
@@ -212,7 +212,7 @@ public func recur_model_tensor_shape(_ model: ConstModelPointer?, _ layer: UInt,
         let model = try Handle.unbox(model, as: Model.self, "model")
         let name = String(cString: try required(name, "name"))
         let rows = try required(out_rows, "out_rows"), columns = try required(out_columns, "out_columns")
-        let slot = try model.slot(layer: Int(clamping: layer), tensor: name)
+        let slot = try model.slot(layer: try RecurCAPI.index(layer, "layer"), tensor: name)
         rows.pointee = UInt(slot.shape[0])
         columns.pointee = UInt(slot.shape.count == 2 ? slot.shape[1] : 1)
     }
@@ -229,7 +229,7 @@ public func recur_model_set_tensor(_ model: ModelPointer?, _ layer: UInt, _ name
         let model = try Handle.unbox(model, as: Model.self, "model")
         let name = String(cString: try required(name, "name"))
         let n = try RecurCAPI.count(count, "count")
-        try model.setTensor(layer: Int(clamping: layer), name: name,
+        try model.setTensor(layer: try RecurCAPI.index(layer, "layer"), name: name,
                             from: UnsafeBufferPointer(start: try required(values, "values"), count: n))
     }
 }

@@ -40,7 +40,7 @@ public func recur_state_reset(_ state: StatePointer?) -> Status {
 public func recur_state_reset_stream(_ state: StatePointer?, _ stream: UInt) -> Status {
     withStatus { () throws(RecurError) in
         let state = try Handle.unbox(state, as: State.self, "state")
-        try state.reset(stream: Int(clamping: stream))
+        try state.reset(stream: try RecurCAPI.index(stream, "stream"))
     }
 }
 
@@ -151,6 +151,6 @@ public func recur_state_run_lengths(_ state: StatePointer?, _ x: UnsafePointer<F
 @_cdecl("recur_state_set_threads")
 public func recur_state_set_threads(_ state: StatePointer?, _ threads: UInt) -> Status {
     withStatus { () throws(RecurError) in
-        try Handle.unbox(state, as: State.self, "state").setThreads(Int(clamping: threads))
+        try Handle.unbox(state, as: State.self, "state").setThreads(try RecurCAPI.index(threads, "threads"))
     }
 }

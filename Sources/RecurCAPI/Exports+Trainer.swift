@@ -143,7 +143,7 @@ public func recur_trainer_get_gradient(_ trainer: ConstTrainerPointer?, _ layer:
         let trainer = try Handle.unbox(trainer, as: Trainer.self, "trainer")
         let name = String(cString: try required(name, "name"))
         let n = try RecurCAPI.count(count, "count")
-        try trainer.getGradient(layer: Int(clamping: layer), name: name,
+        try trainer.getGradient(layer: try RecurCAPI.index(layer, "layer"), name: name,
                                 into: UnsafeMutableBufferPointer(start: try required(out, "out"), count: n))
     }
 }
@@ -168,7 +168,7 @@ public func recur_trainer_reset_state(_ trainer: TrainerPointer?) -> Status {
 @_cdecl("recur_trainer_set_threads")
 public func recur_trainer_set_threads(_ trainer: TrainerPointer?, _ threads: UInt) -> Status {
     withStatus { () throws(RecurError) in
-        try Handle.unbox(trainer, as: Trainer.self, "trainer").setThreads(Int(clamping: threads))
+        try Handle.unbox(trainer, as: Trainer.self, "trainer").setThreads(try RecurCAPI.index(threads, "threads"))
     }
 }
 
@@ -187,7 +187,7 @@ public func recur_trainer_hidden_gradient_norms(_ trainer: ConstTrainerPointer?,
     withStatus { () throws(RecurError) in
         let trainer = try Handle.unbox(trainer, as: Trainer.self, "trainer")
         let n = try count(steps, "steps")
-        try trainer.hiddenGradientNorms(layer: Int(clamping: layer),
+        try trainer.hiddenGradientNorms(layer: try RecurCAPI.index(layer, "layer"),
                                         into: UnsafeMutableBufferPointer(start: try required(out, "out"), count: n))
     }
 }

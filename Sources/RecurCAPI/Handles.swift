@@ -50,6 +50,15 @@ func required<T>(_ pointer: T?, _ name: String) throws(RecurError) -> T {
     return pointer
 }
 
+/// A C index or setting (`size_t`: a layer, a stream, a thread count) as an
+/// Int. Values past Int.max are refused here, printed as the caller passed
+/// them (unsigned: -1 from C arrives as 18446744073709551615); smaller ones
+/// go to the core, whose messages say what the range is.
+func index(_ value: UInt, _ name: String) throws(RecurError) -> Int {
+    guard value <= UInt(Int.max) else { throw RecurError(.invalidArgument, "\(name) is \(value): out of range") }
+    return Int(value)
+}
+
 /// A C count (`size_t`) as an Int, refusing values no memory could hold.
 func count(_ value: UInt, _ name: String) throws(RecurError) -> Int {
     guard value <= UInt(Int.max / 8) else { throw RecurError(.invalidArgument, "\(name) is \(value), too large") }

@@ -39,6 +39,10 @@ final class JSONDocument {
             let status = json_tokener_get_error(tokener)
             if parsed == nil && status != json_tokener_continue {
                 let at = chunkStart + Int(json_tokener_get_parse_end(tokener))
+                // json-c stops with "success" when an allocation failed.
+                if status == json_tokener_success {
+                    throw RecurError(.outOfMemory, "out of memory while parsing the JSON text at byte \(at) of \(bytes.count)")
+                }
                 throw RecurError(.parse, "not valid JSON: \(String(cString: json_tokener_error_desc(status))) at byte \(at)")
             }
             if parsed == nil { chunkStart += length }

@@ -89,14 +89,16 @@ public final class State {
     /// room for [batch][outputSize].
     public func step(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) throws(RecurError) {
         try refuseStepIfBidirectional()
-        try run(x: x, steps: 1, y: y)
+        try runChecked(x, steps: 1, lengths: nil, y, oneStep: true)
     }
 
     /// One time step for every stream: `input` is [batch][inputSize],
     /// `output` is [batch][outputSize].
     public func step(input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>) throws(RecurError) {
         try refuseStepIfBidirectional()
-        try run(input: input, steps: 1, output: output)
+        try checkBuffers(input: input, steps: 1, output: output)
+        guard let x = input.baseAddress, let y = output.baseAddress else { return }
+        try runChecked(x, steps: 1, lengths: nil, y, oneStep: true)
     }
 
     /// A model with a bidirectional layer needs a whole sequence: its reverse
@@ -134,14 +136,15 @@ public final class State {
 
     /// The rest of the checks (lengths, finite input), then the run; the
     /// sizes are known to be right.
+    /// `oneStep`: a step call, whose messages name input[stream][i].
     private func runChecked(_ x: UnsafePointer<Float>, steps: Int, lengths: UnsafePointer<UInt>?,
-                            _ y: UnsafeMutablePointer<Float>) throws(RecurError) {
+                            _ y: UnsafeMutablePointer<Float>, oneStep: Bool = false) throws(RecurError) {
         if let lengths {
             for stream in 0..<batch where lengths[stream] > UInt(steps) {
                 throw .invalidArgument("lengths[\(stream)] is \(lengths[stream]), more than steps (\(steps))")
             }
         }
-        try checkFinite(x, steps: steps, lengths: lengths)
+        try checkFinite(x, steps: steps, lengths: lengths, oneStep: oneStep)
         if model.firstBidirectionalLayer != nil {
             // One chunk for the whole sequence, from zero state.
             if steps > room.chunk {
@@ -165,13 +168,15 @@ public final class State {
 
     /// Refuses non-finite input (of each stream's own steps) before the
     /// state is touched.
-    private func checkFinite(_ x: UnsafePointer<Float>, steps: Int, lengths: UnsafePointer<UInt>?) throws(RecurError) {
+    private func checkFinite(_ x: UnsafePointer<Float>, steps: Int, lengths: UnsafePointer<UInt>?,
+                             oneStep: Bool) throws(RecurError) {
         let inputSize = model.inputSize
         for stream in 0..<batch {
             let own = lengths.map { Int($0[stream]) } ?? steps
             let start = stream * steps * inputSize
             for i in start..<(start + own * inputSize) where !x[i].isFinite {
-                throw RecurError(.numeric, "input[\(stream)][\((i - start) / inputSize)][\(i % inputSize)] is \(x[i]), not a finite number")
+                let place = oneStep ? "[\(stream)][\(i % inputSize)]" : "[\(stream)][\((i - start) / inputSize)][\(i % inputSize)]"
+                throw RecurError(.numeric, "input\(place) is \(x[i]), not a finite number")
             }
         }
     }
