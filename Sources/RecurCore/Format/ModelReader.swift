@@ -47,9 +47,13 @@ extension Model {
     /// Parses and validates a model document.
     public static func load(json bytes: UnsafeRawBufferPointer) throws(RecurError) -> Model {
         if let (skeleton, extracted) = TensorExtractor.extract(bytes) {
-            let document = try withBytes(skeleton) { (raw) throws(RecurError) in try JSONDocument(parsing: raw) }
+            let document = try withBytes(skeleton) { (raw) throws(RecurError) in
+                try DocumentBounds.check(raw)
+                return try JSONDocument(parsing: raw)
+            }
             return try ModelReader.read(document.root, extracted: extracted)
         }
+        try DocumentBounds.check(bytes)
         let document = try JSONDocument(parsing: bytes)
         return try ModelReader.read(document.root, extracted: ExtractedTensors())
     }
@@ -133,6 +137,18 @@ enum ModelReader {
             orthogonalWork += (plan.direction == .bidirectional ? 2 : 1) * plan.kind.gateCount * size * size * size
             if orthogonalWork > ModelLimits.maximumOrthogonalWork {
                 throw .model("layers[\(index)].hidden_size: with this layer, init.recurrent \"\(initSpec.recurrent.rawValue)\" would build orthogonal blocks worth more than 4 LSTM layers of \(ModelLimits.maximumOrthogonalSize) units; give the weights, or use \"uniform\"")
+            }
+        }
+
+        // Every tensor's structure, before the allocation: the data must
+        // hold the values its shape declares (memory follows the document).
+        for (index, plan) in plans.enumerated() {
+            guard let weights = plan.weights else { continue }
+            for slot in layers[index].tensors {
+                guard let value = weights.first(where: { $0.key == slot.name })?.value else {
+                    throw .model("\(plan.path).weights.\(slot.name): missing (expected shape \(shapeText(slot.shape)))")
+                }
+                try TensorReader.read(value, into: slot, of: nil, path: "\(plan.path).weights.\(slot.name)", extracted: extracted)
             }
         }
 

@@ -3,10 +3,14 @@
 //   1. nested arrays            [[0.1, 0.2], [0.3, 0.4]]
 //   2. flat data + shape        {"shape": [2, 2], "data": [0.1, 0.2, 0.3, 0.4]}
 //   3. base64 + shape           {"shape": [2, 2], "base64": "<little-endian float32>"}
-// The shape is checked against the slot before any value is read.
+// The shape is checked against the slot before any value is read. With no
+// buffer (`of: nil`) only the structure is checked: the shape and that the
+// data holds as many values as it declares, so that the model's buffer is
+// allocated only for data that is there (a 200-byte document cannot ask for
+// a gigabyte); the values are then read, and checked, into the buffer.
 
 enum TensorReader {
-    static func read(_ value: JSONValue, into slot: TensorSlot, of buffer: FloatBuffer,
+    static func read(_ value: JSONValue, into slot: TensorSlot, of buffer: FloatBuffer?,
                      path: String, extracted: ExtractedTensors) throws(RecurError) {
         switch value.kind {
         case .array:
@@ -20,7 +24,7 @@ enum TensorReader {
 
     // MARK: Form 1
 
-    private static func readNested(_ value: JSONValue, into slot: TensorSlot, of buffer: FloatBuffer,
+    private static func readNested(_ value: JSONValue, into slot: TensorSlot, of buffer: FloatBuffer?,
                                    path: String) throws(RecurError) {
         // The nesting is the shape: follow the first elements down.
         var shape: [Int] = []
@@ -34,6 +38,7 @@ enum TensorReader {
             throw .model("\(path): expected shape \(shapeText(slot.shape)), got \(shapeText(shape))")
         }
         if slot.shape.count == 1 {
+            guard let buffer else { return }
             try readNumbers(value, count: slot.rows, path: path) { i, x in buffer.base[slot.index(row: i, column: 0)] = x }
             return
         }
@@ -43,6 +48,7 @@ enum TensorReader {
             guard rowValue.kind == .array, rowValue.count == slot.columns else {
                 throw .model("\(rowPath): expected an array of \(slot.columns) numbers, got \(rowValue.kind == .array ? "\(rowValue.count) elements" : rowValue.summary)")
             }
+            guard let buffer else { continue }
             try readNumbers(rowValue, count: slot.columns, path: rowPath) { column, x in
                 buffer.base[slot.index(row: row, column: column)] = x
             }
@@ -51,7 +57,7 @@ enum TensorReader {
 
     // MARK: Forms 2 and 3
 
-    private static func readShaped(_ value: JSONValue, into slot: TensorSlot, of buffer: FloatBuffer,
+    private static func readShaped(_ value: JSONValue, into slot: TensorSlot, of buffer: FloatBuffer?,
                                    path: String, extracted: ExtractedTensors) throws(RecurError) {
         var shapeValue: JSONValue? = nil
         var dataValue: JSONValue? = nil
@@ -83,7 +89,7 @@ enum TensorReader {
             guard values.count == count else {
                 throw .model("\(path).\(dataValue != nil ? "data" : "base64"): has \(values.count) values, shape \(shapeText(slot.shape)) needs \(count)")
             }
-            values.withUnsafeBufferPointer { slot.store($0.baseAddress!, into: buffer.base) }
+            if let buffer { values.withUnsafeBufferPointer { slot.store($0.baseAddress!, into: buffer.base) } }
             return
         }
         switch (dataValue, base64Value) {
@@ -92,11 +98,20 @@ enum TensorReader {
             guard data.count == count else {
                 throw .model("\(path).data: has \(data.count) values, shape \(shapeText(slot.shape)) needs \(count)")
             }
+            guard let buffer else { return }
             try readNumbers(data, count: count, path: "\(path).data") { i, x in
                 buffer.base[slot.index(row: i / slot.columns, column: i % slot.columns)] = x
             }
         case (nil, let encoded?):
             guard let text = encoded.string else { throw .model("\(path).base64: expected a string, got \(encoded.summary)") }
+            guard let buffer else {
+                // 4 characters per 3 bytes, the last group padded with '='.
+                let needed = (count * 4 + 2) / 3 * 4
+                guard text.utf8.count == needed else {
+                    throw .model("\(path).base64: \(text.utf8.count) base64 characters do not hold \(count) float32 values (\(needed) characters needed)")
+                }
+                return
+            }
             try Base64.decodeFloats(text, count: count, path: "\(path).base64") { i, x in
                 buffer.base[slot.index(row: i / slot.columns, column: i % slot.columns)] = x
             }
