@@ -104,6 +104,9 @@ def main():
         optimizer.step()
         if step == 0:
             first_loss = loss.item()
+        if (step + 1) % 100 == 0 and step + 1 < args.steps:   # progress: the loop takes seconds on a slow core
+            print(f"   PyTorch step {step + 1}/{args.steps}: mse {loss.item():.6f} "
+                  f"({time.perf_counter() - started:.1f} s)", flush=True)
     print(f"1. trained in PyTorch: {args.steps} steps in {time.perf_counter() - started:.1f} s, "
           f"mse {first_loss:.4f} -> {loss.item():.6f}")
 
