@@ -82,10 +82,10 @@ public func recur_model_to_json_encoded(_ model: ConstModelPointer?, _ encoding:
         let model = try Handle.unbox(model, as: Model.self, "model")
         let encoding = try tensorEncoding(encoding)
         let out = try required(out_json, "out_json")
-        let text = model.json(encoding: encoding)
-        guard let copy = strdup(text) else { throw RecurError(.outOfMemory, "could not allocate \(text.utf8.count) bytes of JSON") }
-        out.pointee = copy
-        out_length?.pointee = UInt(text.utf8.count)
+        let text = try model.jsonText(encoding: encoding)
+        let length = text.count
+        out.pointee = try text.takeCString()
+        out_length?.pointee = UInt(length)
     }
 }
 

@@ -18,48 +18,67 @@ public enum TensorEncoding: UInt32, Sendable {
 }
 
 extension Model {
-    /// The model as a JSON document.
+    /// The model as a JSON document (a Swift string; the C API writes
+    /// through `writeJSON`, which cannot trap when memory runs out).
     public func json(encoding: TensorEncoding = .automatic) -> String {
-        var out = "{\n  \"format\": \"recur\",\n  \"version\": 1,\n  \"input_size\": \(inputSize),\n  \"layers\": ["
+        guard let out = try? ByteBuffer(capacity: 1 << 16), (try? writeJSON(encoding: encoding, into: out)) != nil else {
+            return ""
+        }
+        return String(decoding: out.bytes.bindMemory(to: UInt8.self), as: UTF8.self)
+    }
+
+    /// The model as a JSON document in a buffer the C API hands over
+    /// (recur_model_to_json): OUT_OF_MEMORY, never a trap.
+    public func jsonText(encoding: TensorEncoding) throws(RecurError) -> ByteBuffer {
+        let out = try ByteBuffer(capacity: 1 << 16)
+        try writeJSON(encoding: encoding, into: out)
+        return out
+    }
+
+    /// Writes the model as a JSON document into `out`: every tensor element
+    /// straight from the parameters, no intermediate array.
+    func writeJSON(encoding: TensorEncoding, into out: ByteBuffer) throws(RecurError) {
+        try out.append("{\n  \"format\": \"recur\",\n  \"version\": 1,\n  \"input_size\": \(inputSize),\n  \"layers\": [")
         for (index, layer) in layers.enumerated() {
-            out += index == 0 ? "\n    {" : ",\n    {"
-            out += "\"type\": \"\(layer.kind.rawValue)\", "
-            out += layer.kind == .dense ? "\"units\": \(layer.hiddenSize), " : "\"hidden_size\": \(layer.hiddenSize), "
-            if layer.isBidirectional { out += "\"direction\": \"bidirectional\", " }
+            try out.append(index == 0 ? "\n    {" : ",\n    {")
+            try out.append("\"type\": \"\(layer.kind.rawValue)\", ")
+            try out.append(layer.kind == .dense ? "\"units\": \(layer.hiddenSize), " : "\"hidden_size\": \(layer.hiddenSize), ")
+            if layer.isBidirectional { try out.append("\"direction\": \"bidirectional\", ") }
             if layer.kind == .rnn || layer.kind == .dense {
-                out += "\"activation\": \"\(layer.activation.rawValue)\", "
+                try out.append("\"activation\": \"\(layer.activation.rawValue)\", ")
             }
-            out += "\"weights\": {"
+            try out.append("\"weights\": {")
             for (position, slot) in layer.tensors.enumerated() {
-                out += position == 0 ? "\n      " : ",\n      "
-                out += "\"\(slot.name)\": {\"shape\": \(shapeText(slot.shape)), "
-                let values = tensorValues(slot)
+                try out.append(position == 0 ? "\n      " : ",\n      ")
+                try out.append("\"\(slot.name)\": {\"shape\": \(shapeText(slot.shape)), ")
                 let asBase64 = encoding == .base64 || (encoding == .automatic && slot.count > TensorEncoding.automaticThreshold)
-                switch asBase64 ? TensorEncoding.base64 : .flat {
-                case .flat, .automatic:
-                    out += "\"data\": ["
-                    for (i, value) in values.enumerated() {
-                        if i > 0 { out += ", " }
-                        out += value.description
+                if asBase64 {
+                    try out.append("\"base64\": \"")
+                    try Base64.encode(count: slot.count, { parameters.base[slot.index($0)] }, into: out)
+                    try out.append("\"}")
+                } else {
+                    try out.append("\"data\": [")
+                    for i in 0..<slot.count {
+                        if i > 0 { try out.append(", ") }
+                        try out.append(parameters.base[slot.index(i)].description)
                     }
-                    out += "]}"
-                case .base64:
-                    out += "\"base64\": \"" + values.withUnsafeBufferPointer { Base64.encode($0) } + "\"}"
+                    try out.append("]}")
                 }
             }
-            out += "\n    }}"
+            try out.append("\n    }}")
         }
-        out += "\n  ]"
-        if let metadata { out += ",\n  \"metadata\": " + metadata }
-        out += "\n}\n"
-        return out
+        try out.append("\n  ]")
+        if let metadata { try out.append(",\n  \"metadata\": " + metadata) }
+        try out.append("\n}\n")
     }
 
     /// Writes the model to `path` atomically: a temporary file in the same
     /// directory, flushed to disk, then renamed over `path`. A crash midway
     /// leaves the old file intact.
     public func save(file path: String, encoding: TensorEncoding = .automatic) throws(RecurError) {
-        try Files.writeAtomically(path, json(encoding: encoding))
+        let out = try ByteBuffer(capacity: 1 << 16)
+        try writeJSON(encoding: encoding, into: out)
+        try Files.writeAtomically(path, out.bytes)
     }
 
     /// One tensor's values in row-major order.

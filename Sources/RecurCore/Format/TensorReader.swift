@@ -148,31 +148,26 @@ enum Base64 {
         return table
     }()
 
-    static func encode(_ values: UnsafeBufferPointer<Float>) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(values.count * 4)
-        for value in values {
-            let bits = value.bitPattern.littleEndian
-            bytes.append(UInt8(truncatingIfNeeded: bits))
-            bytes.append(UInt8(truncatingIfNeeded: bits >> 8))
-            bytes.append(UInt8(truncatingIfNeeded: bits >> 16))
-            bytes.append(UInt8(truncatingIfNeeded: bits >> 24))
+    /// Appends `count` floats (`value(i)`, little-endian float32 bytes) as
+    /// standard base64, 3 bytes to 4 characters, straight into `out`.
+    static func encode(count: Int, _ value: (Int) -> Float, into out: ByteBuffer) throws(RecurError) {
+        let byteCount = count * 4
+        try out.reserve((byteCount + 2) / 3 * 4)
+        @inline(__always) func byte(_ k: Int) -> UInt32 {
+            (value(k / 4).bitPattern.littleEndian >> (8 * UInt32(k % 4))) & 0xFF
         }
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
         var index = 0
-        while index < bytes.count {
-            let b0 = UInt32(bytes[index])
-            let b1 = index + 1 < bytes.count ? UInt32(bytes[index + 1]) : 0
-            let b2 = index + 2 < bytes.count ? UInt32(bytes[index + 2]) : 0
+        while index < byteCount {
+            let b0 = byte(index)
+            let b1 = index + 1 < byteCount ? byte(index + 1) : 0
+            let b2 = index + 2 < byteCount ? byte(index + 2) : 0
             let triple = b0 << 16 | b1 << 8 | b2
-            out.append(alphabet[Int(triple >> 18 & 63)])
-            out.append(alphabet[Int(triple >> 12 & 63)])
-            out.append(index + 1 < bytes.count ? alphabet[Int(triple >> 6 & 63)] : UInt8(ascii: "="))
-            out.append(index + 2 < bytes.count ? alphabet[Int(triple & 63)] : UInt8(ascii: "="))
+            try out.append(alphabet[Int(triple >> 18 & 63)])
+            try out.append(alphabet[Int(triple >> 12 & 63)])
+            try out.append(index + 1 < byteCount ? alphabet[Int(triple >> 6 & 63)] : UInt8(ascii: "="))
+            try out.append(index + 2 < byteCount ? alphabet[Int(triple & 63)] : UInt8(ascii: "="))
             index += 3
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Decodes exactly `count` finite floats, handing each to `store`.

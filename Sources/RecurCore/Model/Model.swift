@@ -121,7 +121,8 @@ public final class Model: @unchecked Sendable {
 
     /// Reads a model file.
     public static func load(file path: String) throws(RecurError) -> Model {
-        try withBytes(try Files.read(path)) { (raw) throws(RecurError) in try load(json: raw) }
+        let bytes = try Files.read(path)
+        return try load(json: bytes.bytes)
     }
 
     /// The value of one tensor element, by layer, tensor name and flat index

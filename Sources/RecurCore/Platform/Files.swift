@@ -11,8 +11,9 @@ private let systemRead = Darwin.read
 #endif
 
 enum Files {
-    /// The whole content of a file.
-    static func read(_ path: String) throws(RecurError) -> [UInt8] {
+    /// The whole content of a file, in memory that fails with
+    /// `.outOfMemory` rather than trapping.
+    static func read(_ path: String) throws(RecurError) -> ByteBuffer {
         // O_NONBLOCK: opening a FIFO (or a device) must not wait for a
         // writer; it is refused below as not a regular file.
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
@@ -24,20 +25,18 @@ enum Files {
             throw RecurError(.io, "\(path): not a regular file (a model is read from a regular file only)")
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
-        // Read straight into the array, sized by fstat; grow if the file grows.
-        var bytes = [UInt8](repeating: 0, count: max(Int(info.st_size), 0) + 1)
-        var used = 0
+        // Sized by fstat; grown if the file grows while it is read.
+        let bytes = try ByteBuffer(capacity: max(Int(info.st_size), 0) + 1)
         while true {
-            if used == bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(bytes.count, 1 << 16))) }
-            let got = bytes.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress! + used, $0.count - used) }
+            try bytes.reserve(1 << 16)
+            let got = systemRead(fd, bytes.base + bytes.count, 1 << 16)
             if got < 0 {
                 if errno == EINTR { continue }
                 throw failure("cannot read", path)
             }
             if got == 0 { break }
-            used += got
+            bytes.advance(by: got)
         }
-        bytes.removeLast(bytes.count - used)
         return bytes
     }
 
@@ -45,7 +44,7 @@ enum Files {
     /// and renames it over `path`. The temporary name is short
     /// (`.recur-XXXXXX` in the same directory), so any name the filesystem
     /// accepts can be saved over.
-    static func writeAtomically(_ path: String, _ text: String) throws(RecurError) {
+    static func writeAtomically(_ path: String, _ bytes: UnsafeRawBufferPointer) throws(RecurError) {
         let directory = path.lastIndex(of: "/").map { String(path[...$0]) } ?? ""
         let temporary = directory + ".recur-XXXXXX"
         var template = Array(temporary.utf8CString)
@@ -56,17 +55,12 @@ enum Files {
         defer {
             if !ok { unlink(temporaryPath) }
         }
-        var utf8 = text.utf8.makeContiguousUTF8Bytes()
-        let written = utf8.withUnsafeBytes { raw -> Bool in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                offset += n
-            }
-            return true
+        var offset = 0, written = true
+        while offset < bytes.count {
+            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 { if errno == EINTR { continue }; written = false; break }
+            offset += n
         }
-        utf8 = []
         guard written, fchmod(fd, 0o644) == 0, fsync(fd) == 0 else {
             let error = failure("cannot write", temporaryPath)
             close(fd)
@@ -80,8 +74,4 @@ enum Files {
     private static func failure(_ what: String, _ path: String) -> RecurError {
         RecurError(.io, "\(what) \(path): \(String(cString: strerror(errno)))")
     }
-}
-
-private extension String.UTF8View {
-    func makeContiguousUTF8Bytes() -> [UInt8] { Array(self) }
 }
