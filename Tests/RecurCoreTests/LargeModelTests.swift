@@ -23,7 +23,7 @@ final class LargeModelTests: XCTestCase {
             let text = source.json(encoding: encoding)
             XCTAssertGreaterThan(text.utf8.count, 64 * 1024)
             let bytes = Array(text.utf8)
-            let extracted = bytes.withUnsafeBytes { TensorExtractor.extract($0) }
+            let extracted = try bytes.withUnsafeBytes { try TensorExtractor.extract($0) }
             XCTAssertNotNil(extracted, "\(encoding): large tensors are taken out")
             XCTAssertGreaterThanOrEqual(extracted?.tensors.arrays.count ?? 0, 3)
             let fast = try Model.load(jsonText: text), slow = try jsoncOnly(text)

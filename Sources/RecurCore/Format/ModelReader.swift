@@ -46,11 +46,9 @@ private struct LayerPlan {
 extension Model {
     /// Parses and validates a model document.
     public static func load(json bytes: UnsafeRawBufferPointer) throws(RecurError) -> Model {
-        if let (skeleton, extracted) = TensorExtractor.extract(bytes) {
-            let document = try withBytes(skeleton) { (raw) throws(RecurError) in
-                try DocumentBounds.check(raw)
-                return try JSONDocument(parsing: raw)
-            }
+        if let (skeleton, extracted) = try TensorExtractor.extract(bytes) {
+            try DocumentBounds.check(skeleton.bytes)
+            let document = try JSONDocument(parsing: skeleton.bytes)
             return try ModelReader.read(document.root, extracted: extracted)
         }
         try DocumentBounds.check(bytes)

@@ -10,7 +10,8 @@
 // Anything unusual (a non-number element, a non-finite value, an escape in a
 // base64 string, a small array) is left in place for the normal path, which
 // reports errors with their JSON paths. Numbers are converted with correct
-// rounding, so both paths give the same floats.
+// rounding, so both paths give the same floats. Its memory (the skeleton,
+// the payloads) is checked: running out is OUT_OF_MEMORY, not a trap.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -19,14 +20,14 @@ import Darwin
 
 /// Tensor payloads taken out of a document, by placeholder index.
 struct ExtractedTensors {
-    var arrays: [[Float]] = []
+    var arrays: [FloatBuffer] = []
 
     /// The placeholder string that stands for array `index` in the skeleton:
     /// it starts with a NUL character, which no real tensor value has.
     static let marker: [UInt8] = Array("\\u0000recur-tensor-".utf8)
 
     /// The array behind a placeholder (the string as json-c decoded it).
-    func array(for placeholder: String) -> [Float]? {
+    func array(for placeholder: String) -> FloatBuffer? {
         let prefix = "\u{0}recur-tensor-"
         guard placeholder.hasPrefix(prefix), let index = Int(placeholder.dropFirst(prefix.count)),
               arrays.indices.contains(index) else { return nil }
@@ -40,11 +41,11 @@ enum TensorExtractor {
 
     /// The document with large tensor payloads replaced by placeholders, and
     /// the payloads. Returns nil when there is nothing to take out.
-    static func extract(_ bytes: UnsafeRawBufferPointer) -> (skeleton: [UInt8], tensors: ExtractedTensors)? {
+    static func extract(_ bytes: UnsafeRawBufferPointer) throws(RecurError) -> (skeleton: ByteBuffer, tensors: ExtractedTensors)? {
         let text = bytes.bindMemory(to: UInt8.self)
         let n = text.count
         guard n > 64 * 1024 else { return nil }
-        var skeleton: [UInt8] = []
+        let skeleton = try ByteBuffer(capacity: 1 << 16)
         var tensors = ExtractedTensors()
         var copiedUpTo = 0
         // Containers open at the current point, and the key each was opened under.
@@ -67,19 +68,19 @@ enum TensorExtractor {
             switch c {
             case UInt8(ascii: "\""):
                 let start = i + 1
-                guard let j = closingQuote(text, from: start) else { return finish() }
+                guard let j = closingQuote(text, from: start) else { return try finish() }
                 let isBase64Payload = !expectingKey && atTensorPayload() && lastKey == base64Key
                 if expectingKey, let last = containers.last, last.isObject {
                     lastKey = Array(text[start..<j])[...]
                 } else if isBase64Payload && j - start >= minimumElements * 4 / 3,
-                          let floats = decodeBase64(text, start, j) {
-                    replace(start - 1, j + 1, with: floats)
+                          let floats = try decodeBase64(text, start, j) {
+                    try replace(start - 1, j + 1, with: floats)
                 }
                 i = j + 1
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 if c == UInt8(ascii: "["), atTensorPayload(), lastKey == dataKey,
-                   let (floats, end) = parseNumbers(text, i), floats.count >= minimumElements {
-                    replace(i, end, with: floats)
+                   let (floats, end) = try parseNumbers(text, i), floats.count >= minimumElements {
+                    try replace(i, end, with: floats)
                     i = end
                     continue
                 }
@@ -100,21 +101,21 @@ enum TensorExtractor {
                 i += 1
             }
         }
-        return finish()
+        return try finish()
 
-        func replace(_ from: Int, _ to: Int, with floats: [Float]) {
-            skeleton.append(contentsOf: UnsafeBufferPointer(rebasing: text[copiedUpTo..<from]))
-            skeleton.append(UInt8(ascii: "\""))
-            skeleton.append(contentsOf: ExtractedTensors.marker)
-            skeleton.append(contentsOf: Array(String(tensors.arrays.count).utf8))
-            skeleton.append(UInt8(ascii: "\""))
+        func replace(_ from: Int, _ to: Int, with floats: FloatBuffer) throws(RecurError) {
+            try skeleton.append(UnsafeRawBufferPointer(rebasing: bytes[copiedUpTo..<from]))
+            try skeleton.append(UInt8(ascii: "\""))
+            for byte in ExtractedTensors.marker { try skeleton.append(byte) }
+            try skeleton.append(String(tensors.arrays.count))
+            try skeleton.append(UInt8(ascii: "\""))
             tensors.arrays.append(floats)
             copiedUpTo = to
         }
 
-        func finish() -> (skeleton: [UInt8], tensors: ExtractedTensors)? {
+        func finish() throws(RecurError) -> (skeleton: ByteBuffer, tensors: ExtractedTensors)? {
             guard !tensors.arrays.isEmpty else { return nil }
-            skeleton.append(contentsOf: UnsafeBufferPointer(rebasing: text[copiedUpTo..<n]))
+            try skeleton.append(UnsafeRawBufferPointer(rebasing: bytes[copiedUpTo..<n]))
             return (skeleton, tensors)
         }
     }
@@ -135,27 +136,38 @@ enum TensorExtractor {
     }
 
     /// A JSON array of finite numbers starting at `start` ("["): its floats
-    /// and the index after its "]". Nil for anything else.
-    static func parseNumbers(_ text: UnsafeBufferPointer<UInt8>, _ start: Int) -> ([Float], Int)? {
-        var floats: [Float] = []
-        var i = start + 1
+    /// and the index after its "]". Nil for anything else. Its elements are
+    /// counted first (no brackets, braces or quotes inside), so that one
+    /// checked allocation holds them.
+    static func parseNumbers(_ text: UnsafeBufferPointer<UInt8>, _ start: Int) throws(RecurError) -> (FloatBuffer, Int)? {
         let n = text.count
+        var elements = 1, j = start + 1, empty = true
+        while j < n && text[j] != UInt8(ascii: "]") {
+            switch text[j] {
+            case UInt8(ascii: ","): elements += 1
+            case UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: "\""): return nil
+            case 0x20, 0x0A, 0x0D, 0x09: break
+            default: empty = false
+            }
+            j += 1
+        }
+        guard j < n else { return nil }
+        if empty { return elements == 1 ? (try FloatBuffer(count: 0), j + 1) : nil }
+        let floats = try FloatBuffer(count: elements)
+        var i = start + 1
         @inline(__always) func skipSpace() {
             while i < n, text[i] == 0x20 || text[i] == 0x0A || text[i] == 0x0D || text[i] == 0x09 { i += 1 }
         }
-        skipSpace()
-        if i < n && text[i] == UInt8(ascii: "]") { return (floats, i + 1) }
-        while true {
+        for k in 0..<elements {
             skipSpace()
             guard let (value, end) = parseNumber(text, i), value.isFinite else { return nil }
-            floats.append(value)
+            floats.base[k] = value
             i = end
             skipSpace()
-            guard i < n else { return nil }
-            if text[i] == UInt8(ascii: ",") { i += 1; continue }
-            if text[i] == UInt8(ascii: "]") { return (floats, i + 1) }
-            return nil
+            guard i < n, text[i] == UInt8(ascii: k + 1 < elements ? "," : "]") else { return nil }
+            i += 1
         }
+        return (floats, i)
     }
 
     /// Exact powers of ten in Double.
@@ -230,16 +242,15 @@ enum TensorExtractor {
 
     /// Standard base64 of little-endian float32 in text[start..<end], all
     /// finite; nil for anything else (left to the normal path).
-    static func decodeBase64(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> [Float]? {
+    static func decodeBase64(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) throws(RecurError) -> FloatBuffer? {
         let length = end - start
         guard length % 4 == 0, length > 0 else { return nil }
         var padding = 0
         while padding < 2 && text[end - 1 - padding] == UInt8(ascii: "=") { padding += 1 }
         let byteCount = length / 4 * 3 - padding
         guard byteCount % 4 == 0 else { return nil }
-        var floats = [Float](repeating: 0, count: byteCount / 4)
-        let ok = floats.withUnsafeMutableBytes { out -> Bool in
-            let bytes = out.bindMemory(to: UInt8.self)
+        let floats = try FloatBuffer(count: byteCount / 4)
+        let ok = UnsafeMutableRawPointer(floats.base).withMemoryRebound(to: UInt8.self, capacity: byteCount + 3) { bytes -> Bool in
             return Base64.decodeTable.withUnsafeBufferPointer { table -> Bool in
                 // Whole groups of four characters -> three bytes; a bad
                 // character anywhere leaves bits 0xC0 set.
@@ -269,9 +280,9 @@ enum TensorExtractor {
             }
         }
         guard ok else { return nil }
-        for i in floats.indices {
-            floats[i] = Float(bitPattern: UInt32(littleEndian: floats[i].bitPattern))
-            if !floats[i].isFinite { return nil }
+        for i in 0..<floats.count {
+            floats.base[i] = Float(bitPattern: UInt32(littleEndian: floats.base[i].bitPattern))
+            if !floats.base[i].isFinite { return nil }
         }
         return floats
     }

@@ -89,7 +89,7 @@ enum TensorReader {
             guard values.count == count else {
                 throw .model("\(path).\(dataValue != nil ? "data" : "base64"): has \(values.count) values, shape \(shapeText(slot.shape)) needs \(count)")
             }
-            if let buffer { values.withUnsafeBufferPointer { slot.store($0.baseAddress!, into: buffer.base) } }
+            if let buffer { slot.store(values.base, into: buffer.base) }
             return
         }
         switch (dataValue, base64Value) {
