@@ -42,7 +42,7 @@ enum DocumentBounds {
                 if c == UInt8(ascii: "{") {
                     objects += 1
                     if objects > allowedObjects {
-                        throw .model("the document has more than \(allowedObjects) objects for its \(n) bytes (limit: \(baseObjects) + one per 64 bytes)")
+                        throw .model("\(counting() ? "metadata: " : "")the document has more than \(allowedObjects) objects for its \(n) bytes (limit: \(baseObjects) + one per 64 bytes)")
                     }
                 }
                 depth += 1
