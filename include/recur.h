@@ -384,6 +384,17 @@ recur_status recur_state_set_threads(recur_state *state, size_t threads);
  */
 recur_status recur_trainer_create(recur_model *model, const char *config_json, recur_trainer **out_trainer);
 
+/* A copy of `trainer` in the same state (configuration, optimizer moments
+ * and step count, carried state of stateful training, threads) that
+ * trains `model`: the trainer's own model when `model` is NULL, or a clone
+ * of it (recur_model_clone) to train a copy independently. Later steps of
+ * the two give the same bits. On success *out_trainer is a new trainer the
+ * caller frees with recur_trainer_free.
+ * Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (trainer or out_trainer
+ * NULL, or a model of other layers), RECUR_ERROR_OUT_OF_MEMORY.
+ */
+recur_status recur_trainer_clone(const recur_trainer *trainer, recur_model *model, recur_trainer **out_trainer);
+
 /* Frees a trainer (and its reference to the model). NULL is a no-op. */
 void recur_trainer_free(recur_trainer *trainer);
 

@@ -28,6 +28,24 @@ public func recur_trainer_create(_ model: ModelPointer?, _ config_json: UnsafePo
     }
 }
 
+/// A copy of `trainer` in the same state (configuration, optimizer moments
+/// and step count, carried state of stateful training, threads) that
+/// trains `model`: the trainer's own model when `model` is NULL, or a clone
+/// of it (recur_model_clone) to train a copy independently. Later steps of
+/// the two give the same bits. On success *out_trainer is a new trainer the
+/// caller frees with recur_trainer_free.
+/// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (trainer or out_trainer
+/// NULL, or a model of other layers), RECUR_ERROR_OUT_OF_MEMORY.
+@_cdecl("recur_trainer_clone")
+public func recur_trainer_clone(_ trainer: ConstTrainerPointer?, _ model: ModelPointer?, _ out_trainer: UnsafeMutablePointer<TrainerPointer?>?) -> Status {
+    withStatus { () throws(RecurError) in
+        let trainer = try Handle.unbox(trainer, as: Trainer.self, "trainer")
+        let out = try required(out_trainer, "out_trainer")
+        let target = try model.map { (pointer) throws(RecurError) in try Handle.unbox(pointer, as: Model.self, "model") } ?? trainer.model
+        out.pointee = Handle.retain(try trainer.clone(onto: target))
+    }
+}
+
 /// Frees a trainer (and its reference to the model). NULL is a no-op.
 @_cdecl("recur_trainer_free")
 public func recur_trainer_free(_ trainer: TrainerPointer?) {

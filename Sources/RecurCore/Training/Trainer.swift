@@ -64,6 +64,32 @@ public final class Trainer {
                       kernels: kernels)
     }
 
+    /// A trainer for `model` (this trainer's own model, or a clone of it)
+    /// in the same state: configuration, optimizer moments and step count,
+    /// carried state, last gradient norm, threads. Later steps of the two
+    /// give the same bits, each on its own model.
+    public func clone(onto model: Model) throws(RecurError) -> Trainer {
+        guard model.parameters.count == self.model.parameters.count, model.layers.count == self.model.layers.count,
+              zip(model.layers, self.model.layers).allSatisfy({
+                  $0.kind == $1.kind && $0.inputSize == $1.inputSize && $0.hiddenSize == $1.hiddenSize
+                      && $0.direction == $1.direction && $0.parameterRange == $1.parameterRange
+              }) else {
+            throw .invalidArgument("model: a trainer can be cloned only onto its own model or a clone of it (same layers)")
+        }
+        let copy = try Trainer(model: model, config: config, kernels: kernels)
+        copy.update.copyState(from: update)
+        copy.lastGradientNorm = lastGradientNorm
+        if let carried {
+            let buffer = try FloatBuffer(count: carried.count)
+            buffer.base.update(from: carried.base, count: carried.count)
+            copy.carried = buffer
+            copy.carriedBatch = carriedBatch
+            copy.hasCarriedState = hasCarriedState
+        }
+        if threads > 1 { try copy.setThreads(threads) }
+        return copy
+    }
+
     /// Threads a step uses (1 unless `setThreads` asked for more).
     public var threads: Int { pool?.count ?? 1 }
 

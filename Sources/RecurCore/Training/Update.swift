@@ -31,6 +31,14 @@ final class ParameterUpdate {
         updatedBuffers = [model.parameters, moment1, moment2].filter { $0.count > 0 }
     }
 
+    /// Takes over another update's optimizer state (moments and step count):
+    /// the same optimizer over a model of the same layout.
+    func copyState(from other: ParameterUpdate) {
+        moment1.base.update(from: other.moment1.base, count: min(moment1.count, other.moment1.count))
+        moment2.base.update(from: other.moment2.base, count: min(moment2.count, other.moment2.count))
+        stepCount = other.stepCount
+    }
+
     /// Allocates the backup now, so that a later update cannot fail for memory.
     func prepare() throws(RecurError) {
         if backup == nil { backup = try FloatBuffer(count: updatedBuffers.count * model.parameters.count) }

@@ -74,4 +74,16 @@ def index(value, what):
         raise InvalidArgumentError(f"{what} must be an integer, got {type(value).__name__}") from None
     if value < 0:
         raise InvalidArgumentError(f"{what} must be >= 0, got {value}")
+    if value >= 2**64:
+        raise InvalidArgumentError(f"{what} is {value}: out of range (a size_t is below 2**64)")
     return value
+
+
+def path(value, what="path"):
+    """A file path as bytes for the C API; a NUL inside it is a ValueError,
+    as for Python's open() (C would cut the name there)."""
+    import os
+    encoded = os.fsencode(value)
+    if b"\0" in encoded:
+        raise ValueError(f"{what}: embedded null byte")
+    return encoded

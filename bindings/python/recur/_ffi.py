@@ -159,6 +159,7 @@ FUNCTIONS = {
     # Fine-tuning
     "recur_trainer_create": ("recur_status", ["recur_model *", "const char *", "recur_trainer **"]),
     "recur_trainer_free": ("void", ["recur_trainer *"]),
+    "recur_trainer_clone": ("recur_status", ["const recur_trainer *", "recur_model *", "recur_trainer **"]),
     "recur_trainer_step": ("recur_status", ["recur_trainer *", "const float *", "size_t", "size_t", "const float *", "float *"]),
     "recur_trainer_step_labels": ("recur_status", ["recur_trainer *", "const float *", "size_t", "size_t", "const int32_t *", "float *"]),
     "recur_trainer_step_lengths": ("recur_status", ["recur_trainer *", "const float *", "size_t", "size_t", "const size_t *", "const float *", "float *"]),

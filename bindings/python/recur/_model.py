@@ -71,7 +71,7 @@ class Model(Handle):
     def load(cls, path):
         """Loads a model file (JSON, model format v1)."""
         pointer = ModelPointer()
-        check(lib.recur_model_load_file(os.fsencode(path), ctypes.byref(pointer)))
+        check(lib.recur_model_load_file(_arrays.path(path), ctypes.byref(pointer)))
         return cls(pointer)
 
     @classmethod
@@ -133,7 +133,7 @@ class Model(Handle):
 
     def save(self, path, encoding="automatic"):
         """Saves the model to a file, atomically (see docs/c-api.md)."""
-        check(lib.recur_model_save_file_encoded(self._handle(), os.fsencode(path), _encoding(encoding)))
+        check(lib.recur_model_save_file_encoded(self._handle(), _arrays.path(path), _encoding(encoding)))
 
     # -- sizes --------------------------------------------------------------
 

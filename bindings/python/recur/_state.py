@@ -1,5 +1,6 @@
 """State: inference state for `batch` independent streams of one model (recur_state)."""
 
+import copy
 import ctypes
 
 import numpy as np
@@ -7,7 +8,12 @@ import numpy as np
 from . import _arrays
 from ._ffi import StatePointer, lib
 from ._handle import Handle
-from .errors import InvalidArgumentError, check
+from .errors import ClosedError, InvalidArgumentError, check
+
+# A run longer than this many steps goes to the library in chunks of it, so
+# that Ctrl-C (KeyboardInterrupt) stops it between chunks: the state is then
+# the one after the last whole chunk. The floats are the same either way.
+RUN_CHUNK_STEPS = 4096
 
 
 class State(Handle):
@@ -36,6 +42,8 @@ class State(Handle):
         self.input_size = model.input_size
         self.output_size = model.output_size
         self.size = lib.recur_state_size(pointer)  # floats of state per stream
+        # A model with a bidirectional layer runs each call as one whole sequence.
+        self._whole_sequences = any(layer.bidirectional for layer in model.layers)
 
     def step(self, x, out=None):
         """Advances every stream by one step: x (batch, input_size) -> (batch, output_size)."""
@@ -73,18 +81,40 @@ class State(Handle):
         _arrays.check_shape(xs, expected, "xs", alternative)
         xs = _arrays.float32(xs)
         ys = _arrays.output(out, out_shape)
-        if lengths is None:
-            check(lib.recur_state_run(handle, _arrays.float_pointer(xs), steps, _arrays.float_pointer(ys)))
+        counts = None
+        if lengths is not None:
+            lengths = _arrays.as_array(lengths, "lengths")
+            _arrays.check_shape(lengths, (self.batch,), "lengths")
+            if lengths.dtype.kind not in "iu" or (lengths < 0).any() or (lengths >= 2**64).any():
+                raise InvalidArgumentError(f"lengths must be non-negative integers below 2**64, got {lengths!r}")
+            counts = np.ascontiguousarray(lengths, dtype=np.uintp)
+        if isinstance(steps, int) and steps > RUN_CHUNK_STEPS and not self._whole_sequences:
+            self._run_in_chunks(handle, xs.reshape(self.batch, steps, self.input_size),
+                                ys.reshape(self.batch, steps, self.output_size), counts)
             return ys
-        lengths = _arrays.as_array(lengths, "lengths")
-        _arrays.check_shape(lengths, (self.batch,), "lengths")
-        if lengths.dtype.kind not in "iu" or (lengths < 0).any():
-            raise InvalidArgumentError(f"lengths must be non-negative integers, got {lengths!r}")
-        counts = np.ascontiguousarray(lengths, dtype=np.uintp)
-        check(lib.recur_state_run_lengths(handle, _arrays.float_pointer(xs), steps,
-                                          counts.ctypes.data_as(ctypes.POINTER(ctypes.c_size_t)),
-                                          _arrays.float_pointer(ys)))
+        self._run(handle, xs, steps, ys, counts)
         return ys
+
+    @staticmethod
+    def _run(handle, xs, steps, ys, counts):
+        if counts is None:
+            check(lib.recur_state_run(handle, _arrays.float_pointer(xs), steps, _arrays.float_pointer(ys)))
+        else:
+            check(lib.recur_state_run_lengths(handle, _arrays.float_pointer(xs), steps,
+                                              counts.ctypes.data_as(ctypes.POINTER(ctypes.c_size_t)),
+                                              _arrays.float_pointer(ys)))
+
+    def _run_in_chunks(self, handle, xs, ys, counts):
+        """The run, RUN_CHUNK_STEPS steps per library call (interruptible between calls)."""
+        steps = xs.shape[1]
+        for start in range(0, steps, RUN_CHUNK_STEPS):
+            end = min(steps, start + RUN_CHUNK_STEPS)
+            part = np.ascontiguousarray(xs[:, start:end])
+            out = np.empty((self.batch, end - start, self.output_size), dtype=np.float32)
+            part_counts = None if counts is None else np.ascontiguousarray(
+                np.clip(counts.astype(np.int64) - start, 0, end - start), dtype=np.uintp)
+            self._run(handle, part, end - start, out, part_counts)
+            ys[:, start:end] = out
 
     def set_threads(self, threads):
         """Splits the streams of later calls over `threads` threads (1: none, the default).
@@ -116,6 +146,39 @@ class State(Handle):
         values = _arrays.float32(values)
         check(lib.recur_state_set(handle, _arrays.float_pointer(values), values.size))
 
+    # -- copying and pickling ---------------------------------------------------
+
+    def __copy__(self):
+        """copy.copy: a new state over the same model with the same streams' values."""
+        return self._copy(self.model)
+
+    def __deepcopy__(self, memo):
+        """copy.deepcopy: a new state over a copy of the model, with the same values."""
+        copied = self._copy(copy.deepcopy(self.model, memo))
+        memo[id(self)] = copied
+        return copied
+
+    def _copy(self, model):
+        if self.closed:
+            raise ClosedError("this State is closed: a closed state cannot be copied or pickled")
+        copied = type(self)(model, self.batch)
+        if not self._whole_sequences:
+            copied.set(self.get())
+        return copied
+
+    def __reduce__(self):
+        """Pickles the model (its JSON document), the batch and the streams' values."""
+        if self.closed:
+            raise ClosedError("this State is closed: a closed state cannot be copied or pickled")
+        return (_unpickle_state, (type(self), self.model, self.batch, None if self._whole_sequences else self.get()))
+
     def __repr__(self):
         closed = " (closed)" if self.closed else ""
         return f"<recur.State batch={self.batch} size={self.size}{closed}>"
+
+
+def _unpickle_state(cls, model, batch, values):
+    state = cls(model, batch)
+    if values is not None:
+        state.set(values)
+    return state

@@ -1,5 +1,6 @@
 """Trainer: fine-tunes a model in place by backpropagation through time (recur_trainer)."""
 
+import copy
 import ctypes
 import json
 
@@ -8,8 +9,8 @@ import numpy as np
 from . import _arrays
 from ._ffi import TrainerPointer, lib
 from ._handle import Handle
-from ._model import tensor_shape
-from .errors import InvalidArgumentError, ShapeError, check
+from ._model import NotCopyableError, tensor_shape
+from .errors import ClosedError, InvalidArgumentError, ShapeError, check
 
 
 class Trainer(Handle):
@@ -150,13 +151,14 @@ class Trainer(Handle):
         A diagnostic the trainer records only when its config says
         "record_hidden_gradient_norms": True (InvalidArgumentError otherwise).
         """
-        out = np.empty(int(steps), dtype=np.float32)
-        check(lib.recur_trainer_hidden_gradient_norms(self._handle(), int(layer), _arrays.float_pointer(out), out.size))
+        out = np.empty(_arrays.index(steps, "steps"), dtype=np.float32)
+        check(lib.recur_trainer_hidden_gradient_norms(self._handle(), _arrays.index(layer, "layer"),
+                                                      _arrays.float_pointer(out), out.size))
         return out
 
     def set_threads(self, threads):
         """Splits the sequences of later steps over `threads` threads (1: none, the default)."""
-        check(lib.recur_trainer_set_threads(self._handle(), int(threads)))
+        check(lib.recur_trainer_set_threads(self._handle(), _arrays.index(threads, "threads")))
 
     def reset_state(self):
         """Stateful trainers: forget the carried state (the next step starts from zeros)."""
@@ -175,6 +177,38 @@ class Trainer(Handle):
     def _target_shape(self, batch, steps, unbatched):
         shape = () if self._last_only else (steps,)
         return shape if unbatched else (batch,) + shape
+
+    # -- copying ------------------------------------------------------------------
+
+    def __copy__(self):
+        """copy.copy: a trainer in the same state (optimizer moments, step count,
+        carried state) that trains the same model (recur_trainer_clone)."""
+        return self._clone(self.model)
+
+    def __deepcopy__(self, memo):
+        """copy.deepcopy: a trainer in the same state over a copy of the model:
+        the two then train independently, with the same bits step for step."""
+        copied = self._clone(copy.deepcopy(self.model, memo))
+        memo[id(self)] = copied
+        return copied
+
+    def _clone(self, model):
+        if self.closed:
+            raise ClosedError("this Trainer is closed: a closed trainer cannot be copied")
+        pointer = TrainerPointer()
+        check(lib.recur_trainer_clone(self._handle(), model._handle(), ctypes.byref(pointer)))
+        copied = type(self).__new__(type(self))
+        Handle.__init__(copied, pointer)
+        for key, value in self.__dict__.items():
+            if key not in copied.__dict__:
+                copied.__dict__[key] = value
+        copied.model = model
+        return copied
+
+    def __reduce__(self):
+        raise NotCopyableError("a recur.Trainer cannot be pickled: its optimizer state has no portable form. "
+                               "Pickle its model (recur.Model pickles through its JSON document) and make a new "
+                               "trainer there, or copy.deepcopy the trainer within a process")
 
     def __repr__(self):
         closed = " (closed)" if self.closed else ""

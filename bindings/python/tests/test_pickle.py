@@ -1,6 +1,7 @@
 """Pickling and copying: a Model travels as its JSON document (Ray, multiprocessing,
-copy.deepcopy), two Python objects never share one native pointer, and State and
-Trainer refuse to be pickled or copied."""
+copy.deepcopy), two Python objects never share one native pointer; a State
+copies and pickles with its streams' values; a Trainer copies in the same
+optimizer state (recur_trainer_clone) and refuses pickling."""
 
 import copy
 import multiprocessing
@@ -131,26 +132,32 @@ def test_a_closed_model_refuses_to_be_pickled_or_copied(duplicate):
         duplicate(model)
 
 
-@pytest.mark.parametrize("duplicate", [pickle.dumps, copy.copy, copy.deepcopy], ids=["pickle", "copy", "deepcopy"])
-@pytest.mark.parametrize("kind", ["State", "Trainer"])
-def test_a_state_or_trainer_refuses_to_be_pickled_or_copied(duplicate, kind):
+@pytest.mark.parametrize("duplicate", [lambda s: pickle.loads(pickle.dumps(s)), copy.copy, copy.deepcopy],
+                         ids=["pickle", "copy", "deepcopy"])
+def test_a_state_copies_and_pickles_with_its_streams(duplicate):
     model = recur.Model.load(TINY_LSTM)
-    handle = model.state(3) if kind == "State" else model.trainer({"loss": "mse"})
-    pointer = handle._pointer
-    with pytest.raises(NotCopyableError, match=f"a recur.{kind} cannot be pickled or copied") as caught:
-        duplicate(handle)
-    error = caught.value
-    assert isinstance(error, TypeError) and isinstance(error, recur.RecurError)
-    assert error.status == recur.Status.INVALID_ARGUMENT
-    assert "model.state(batch)" in str(error) if kind == "State" else "model.trainer(config)" in str(error)
-    assert handle._pointer is pointer and not handle.closed             # nothing was shared or freed
-    if kind == "State":
-        np.testing.assert_array_equal(handle.run(XS), outputs(model))
+    state = model.state(3)
+    state.run(XS)                                     # the streams have moved on
+    twin = duplicate(state)
+    assert twin._pointer is not state._pointer and twin.batch == 3
+    np.testing.assert_array_equal(twin.get(), state.get())
+    assert twin.run(XS).tobytes() == state.run(XS).tobytes()     # the same future, bit for bit
+    state.close()
+    twin.run(XS)                                      # the copy outlives the original
 
 
-def test_a_structure_holding_a_state_is_refused_too():
+def test_a_trainer_copies_in_the_same_state_and_refuses_pickling():
     model = recur.Model.load(TINY_LSTM)
-    with pytest.raises(TypeError, match="recur.State cannot be pickled"):
-        pickle.dumps({"model": model, "state": model.state()})
-    with pytest.raises(TypeError, match="recur.State cannot be pickled"):
-        copy.deepcopy([model.state()])
+    trainer = model.trainer({"loss": "mse", "optimizer": {"type": "adam", "learning_rate": 0.01}})
+    xs = np.random.default_rng(3).standard_normal((2, 5, model.input_size)).astype(np.float32)
+    target = np.zeros((2, 5, model.output_size), np.float32)
+    trainer.step(xs, target)                          # the optimizer has moments now
+    twin = copy.deepcopy(trainer)
+    assert twin.model is not trainer.model and twin._pointer is not trainer._pointer
+    for _ in range(3):                                # the same steps give the same bits on each model
+        assert trainer.step(xs, target) == twin.step(xs, target)
+    assert trainer.model.to_json() == twin.model.to_json()
+    shallow = copy.copy(trainer)
+    assert shallow.model is trainer.model
+    with pytest.raises(NotCopyableError, match="cannot be pickled"):
+        pickle.dumps(trainer)
