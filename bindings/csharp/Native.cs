@@ -73,6 +73,7 @@ namespace Recur
         // ---- Fine-tuning ----
         [DllImport(Lib)] internal static extern RecurStatus recur_trainer_create(ModelHandle model, byte[] configJson, out TrainerHandle outTrainer);
         [DllImport(Lib)] internal static extern void recur_trainer_free(IntPtr trainer);
+        [DllImport(Lib)] internal static extern RecurStatus recur_trainer_clone(TrainerHandle trainer, ModelHandle model, out TrainerHandle outTrainer);
         [DllImport(Lib)] internal static extern RecurStatus recur_trainer_step(TrainerHandle trainer, float* x, UIntPtr batch, UIntPtr steps, float* target, out float outLoss);
         [DllImport(Lib)] internal static extern RecurStatus recur_trainer_step_labels(TrainerHandle trainer, float* x, UIntPtr batch, UIntPtr steps, int* labels, out float outLoss);
         [DllImport(Lib)] internal static extern RecurStatus recur_trainer_step_lengths(TrainerHandle trainer, float* x, UIntPtr batch, UIntPtr steps, UIntPtr* lengths, float* target, out float outLoss);

@@ -187,6 +187,13 @@ extern "C" {
         out_trainer: *mut *mut recur_trainer,
     ) -> recur_status;
     pub fn recur_trainer_free(trainer: *mut recur_trainer);
+    // Declared for completeness; the safe `Trainer` borrows its model
+    // mutably, so it offers no clone onto the same model.
+    pub fn recur_trainer_clone(
+        trainer: *const recur_trainer,
+        model: *mut recur_model,
+        out_trainer: *mut *mut recur_trainer,
+    ) -> recur_status;
     pub fn recur_trainer_step(
         trainer: *mut recur_trainer,
         x: *const f32,
