@@ -89,6 +89,14 @@ enum Bidirectional {
                 }
                 input = room.reversedInput
             }
+            // In inference the forward cell writes its h straight into the
+            // layer's output (its padding lanes are zero, and the reverse
+            // half is written over them next); training keeps each cell's
+            // h history apart for the backward pass.
+            if index == 0 && pass.record == nil {
+                cell.kind.definition.forward(cell, pass.cell(input: input, room: own, output: pass.output))
+                continue
+            }
             cell.kind.definition.forward(cell, pass.cell(input: input, room: own))
             for stream in pass.streams {
                 let steps = pass.steps(of: stream)
@@ -127,9 +135,9 @@ enum Bidirectional {
 extension ForwardPass {
     /// This pass as one cell of a bidirectional layer sees it: its own
     /// input order, outputs, record and state.
-    func cell(input: Sequences, room: CellRoom) -> ForwardPass {
+    func cell(input: Sequences, room: CellRoom, output: Sequences? = nil) -> ForwardPass {
         ForwardPass(kernels: kernels, weights: weights, halfWeights: halfWeights, streams: streams, steps: steps,
-                    lengths: lengths, input: input, output: room.output, record: room.record,
+                    lengths: lengths, input: input, output: output ?? room.output, record: room.record,
                     keepsInitialState: keepsInitialState, inputProjections: inputProjections,
                     stateProjections: stateProjections, state: room.state, bidirectional: nil)
     }
