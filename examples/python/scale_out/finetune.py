@@ -14,8 +14,10 @@
    returns the errors before and after.
 3. The driver checks that every saved model loads, that it reproduces the
    error its task measured (so the file is the trained model, bit for bit),
-   that the losses decreased for at least 90% of the robots, and that its own
-   base model was not changed by the tasks.
+   that each task's error before training is the base model's (each task
+   trained its own copy of the base, never another task's model), that the
+   losses decreased for at least 90% of the robots, and that its own base
+   model was not changed by the tasks.
 
 DIR defaults to a temporary directory that is removed at the end. Needs
 ray (pip install "ray[data]"; bindings/python/install_test_extras.sh installs
@@ -102,13 +104,17 @@ def main():
             failures.append(f"robot {r['robot']}: {r['path']} does not load: {error}")
             continue
         xs, targets, lengths = fleet.robot_logs(r["robot"], TRAIN_LOGS + HELD_OUT_LOGS)
-        again = fleet.masked_mse(model, xs[TRAIN_LOGS:], targets[TRAIN_LOGS:], lengths[TRAIN_LOGS:])
+        held_out = xs[TRAIN_LOGS:], targets[TRAIN_LOGS:], lengths[TRAIN_LOGS:]
+        again = fleet.masked_mse(model, *held_out)
         if again != r["after"]:
             failures.append(f"robot {r['robot']}: the saved model's error {again!r} is not the task's {r['after']!r}")
+        base_error = fleet.masked_mse(base, *held_out)
+        if base_error != r["before"]:
+            failures.append(f"robot {r['robot']}: the task started from another model than the base "
+                            f"(error {r['before']!r}, the base's {base_error!r})")
         model.close()
-    loaded = args.robots - sum("does not load" in f for f in failures)
-    print(f"driver check: {loaded} of {args.robots} saved models load, and each reproduces its task's "
-          f"held-out error exactly" if not failures else f"driver check: {len(failures)} problems")
+    print(f"driver check: all {args.robots} saved models load; each reproduces its task's held-out error exactly, "
+          f"and each task started from the base model" if not failures else f"driver check: {len(failures)} problems")
 
     before = np.array([r["before"] for r in results])
     after = np.array([r["after"] for r in results])

@@ -10,9 +10,9 @@ where load_t = sigmoid(w . x_t) with w the same for the whole fleet, and
 base model learns the fleet's average robot; fine-tuning adapts a copy to
 one robot.
 
-Everything is deterministic: log `i` depends only on (SEED, i), robot `r`
-only on (SEED, "robot", r), so any process (a Ray worker, the driver)
-rebuilds exactly the same arrays.
+Everything is deterministic: log `i` depends only on SEED and i, robot `r`
+(its rate, gain and logs) only on SEED and r, so any process (a Ray worker,
+the driver) rebuilds exactly the same arrays.
 """
 
 import pathlib
