@@ -250,6 +250,14 @@ static void messages(void)
     float ys[2 * 3 * 3];
     recur_state_run(state, xs, 3, ys);
     CHECK(strstr(recur_last_error(), "input[1][0][1]") != NULL, "a run's NaN is named by stream, step and input: %s", recur_last_error());
+    {
+        /* A NUL in a key would cut every message that names the key. */
+        const char *text = "{\"format\": \"recur\", \"version\": 1, \"input_size\": 1, \"layers\": [{\"type\": \"dense\", \"units\": 1, \"a\\u0000b\": 1}]}";
+        recur_model *m = NULL;
+        recur_status status = recur_model_load_json(text, strlen(text), &m);
+        CHECK(status == RECUR_ERROR_MODEL && strstr(recur_last_error(), "\\u0000"), "a NUL in a key: %s (%s)",
+              recur_status_string(status), recur_last_error());
+    }
     for (int depth = 63; depth <= 65; depth++) {
         char text[200];
         int n = 0;

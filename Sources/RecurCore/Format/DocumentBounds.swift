@@ -29,7 +29,26 @@ enum DocumentBounds {
             case UInt8(ascii: "\""):
                 let start = i + 1
                 i += 1
-                while i < n && text[i] != UInt8(ascii: "\"") { i += text[i] == UInt8(ascii: "\\") ? 2 : 1 }
+                var nul: Int? = nil   // where a \u0000 escape is, if any
+                while i < n && text[i] != UInt8(ascii: "\"") {
+                    if text[i] == UInt8(ascii: "\\") {
+                        if nul == nil, i + 5 < n, text[i + 1] == UInt8(ascii: "u"),
+                           text[i + 2] == 0x30, text[i + 3] == 0x30, text[i + 4] == 0x30, text[i + 5] == 0x30 {
+                            nul = i
+                        }
+                        i += 2
+                    } else {
+                        i += 1
+                    }
+                }
+                // A NUL in a key would cut it short in every message that names it.
+                if let nul {
+                    var after = i + 1
+                    while after < n, text[after] == 0x20 || text[after] == 0x0A || text[after] == 0x0D || text[after] == 0x09 { after += 1 }
+                    if after < n && text[after] == UInt8(ascii: ":") {
+                        throw .model("a key holds \\u0000 (at byte \(nul)): keys cannot hold NUL characters")
+                    }
+                }
                 if depth == 1 { lastString = (start, min(i, n)) }
                 if counting() { metadataValues += 1 }
             case UInt8(ascii: ":"):

@@ -4,6 +4,11 @@
 // views over the parsed tree, so the rest of the core knows nothing of json-c
 // (the same idea as swift-system's one file of syscalls).
 import CJSONC
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A parsed JSON document. Owns json-c's tree; `JSONValue`s taken from `root`
 /// are valid while the document is alive.
@@ -152,6 +157,17 @@ struct JSONValue {
     /// Compact JSON text of this value (used to keep `metadata` unchanged).
     var text: String {
         String(cString: json_object_to_json_string_ext(object, JSON_C_TO_STRING_PLAIN))
+    }
+
+    /// The same text in checked memory (`metadata`, whose size the document decides).
+    func textBuffer() throws(RecurError) -> ByteBuffer {
+        guard let text = json_object_to_json_string_ext(object, JSON_C_TO_STRING_PLAIN) else {
+            throw RecurError(.outOfMemory, "could not write the metadata as text")
+        }
+        let length = strlen(text)
+        let buffer = try ByteBuffer(capacity: length + 1)
+        try buffer.append(UnsafeRawBufferPointer(start: text, count: length))
+        return buffer
     }
 
     /// A short description for error messages: `a string`, `-3`, `an array`.

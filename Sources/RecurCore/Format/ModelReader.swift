@@ -85,10 +85,10 @@ enum ModelReader {
             throw .model("layers: \(layersValue.count) layers, more than the limit of \(ModelLimits.maximumLayers)")
         }
 
-        var metadata: String? = nil
+        var metadata: ByteBuffer? = nil
         if let value = top["metadata"] {
             guard value.kind == .object else { throw .model("metadata: expected an object, got \(value.summary)") }
-            metadata = value.text
+            metadata = try value.textBuffer()
         }
         let initSpec = try readInit(top["init"])
 

@@ -68,7 +68,10 @@ extension Model {
             try out.append("\n    }}")
         }
         try out.append("\n  ]")
-        if let metadata { try out.append(",\n  \"metadata\": " + metadata) }
+        if let metadataText {
+            try out.append(",\n  \"metadata\": ")
+            try out.append(metadataText.bytes)
+        }
         try out.append("\n}\n")
     }
 

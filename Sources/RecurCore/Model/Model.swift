@@ -11,8 +11,13 @@ public final class Model: @unchecked Sendable {
     /// Number of trainable values: the tensors' elements (the buffer also
     /// holds alignment padding, which is always zero).
     public let parameterCount: Int
-    /// The document's `metadata` object as compact JSON text, kept unchanged.
-    public let metadata: String?
+    /// The document's `metadata` object as compact JSON text, kept unchanged
+    /// (in checked memory: a large metadata object cannot trap on allocation).
+    let metadataText: ByteBuffer?
+    /// The same, as a Swift string.
+    public var metadata: String? {
+        metadataText.map { String(decoding: $0.bytes.bindMemory(to: UInt8.self), as: UTF8.self) }
+    }
     let parameters: FloatBuffer
 
     /// Floats of state per stream: each recurrent layer's h (and c).
@@ -23,12 +28,12 @@ public final class Model: @unchecked Sendable {
     let paddedStateSize: Int
     let paddedStateOffsets: [Int]
 
-    init(inputSize: Int, layers: [Layer], parameters: FloatBuffer, parameterCount: Int, metadata: String?) {
+    init(inputSize: Int, layers: [Layer], parameters: FloatBuffer, parameterCount: Int, metadata: ByteBuffer?) {
         self.inputSize = inputSize
         self.layers = layers
         self.parameters = parameters
         self.parameterCount = parameterCount
-        self.metadata = metadata
+        self.metadataText = metadata
         var offsets: [Int] = [], paddedOffsets: [Int] = []
         var size = 0, paddedSize = 0
         for layer in layers {
@@ -114,7 +119,7 @@ public final class Model: @unchecked Sendable {
     /// An independent copy (its own parameter buffer).
     public func clone() throws(RecurError) -> Model {
         let copy = Model(inputSize: inputSize, layers: layers, parameters: try parameters.copy(),
-                         parameterCount: parameterCount, metadata: metadata)
+                         parameterCount: parameterCount, metadata: metadataText)
         try copy.setWeightStorage(weightStorage)
         return copy
     }

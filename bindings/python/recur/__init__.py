@@ -36,7 +36,7 @@ try:
     from ._ffi import Status, TensorEncoding, lib as _lib
 except ImportError as _error:
     raise _cannot_import(str(_error)) from None
-from ._model import LayerInfo, Model
+from ._model import LayerInfo, Model, NotCopyableError
 from ._state import State
 from ._trainer import Trainer
 from ._version import __version__
@@ -73,7 +73,7 @@ def library_path():
 
 __all__ = [
     "ClosedError", "ConversionError", "InternalError", "InvalidArgumentError", "LayerInfo", "Model",
-    "ModelError", "NumericError", "OutOfMemoryError", "ParseError", "RecurError", "RecurIOError",
+    "ModelError", "NotCopyableError", "NumericError", "OutOfMemoryError", "ParseError", "RecurError", "RecurIOError",
     "ShapeError", "State", "Status", "TensorEncoding", "Trainer", "__version__", "convert",
     "cpu_kernels", "library_path", "library_version",
 ]
