@@ -56,10 +56,21 @@ extension KernelSet {
     /// Every level this build can run, by name (for RECUR_CPU).
     static var selectable: [KernelSet] { [.reference] + supported + (supported.contains { $0.name == "portable" } ? [] : [.portable]) }
 
-    /// The kernels used unless a state or trainer is given others: the best
-    /// level of this CPU, or the one RECUR_CPU names.
+    /// The level dispatch picks by default (on AMD Zen 4, AVX2 rather than
+    /// AVX-512: docs/performance.md).
+    static var preferred: KernelSet? {
+        #if RECUR_X86_LEVELS
+        return levels[Int(recurcpu_preferred_level())]
+        #else
+        return supported.last
+        #endif
+    }
+
+    /// The kernels used unless a state or trainer is given others: the
+    /// preferred level of this CPU, or the one RECUR_CPU names (any level
+    /// the CPU can run, e.g. RECUR_CPU=avx512 on Zen 4).
     public static let active: KernelSet = {
-        let best = supported.last ?? .portable
+        let best = preferred ?? .portable
         guard let requested = getenv("RECUR_CPU").map({ String(cString: $0) }) else { return best }
         return selectable.first { $0.name == requested } ?? best
     }()
