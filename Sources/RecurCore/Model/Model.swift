@@ -27,6 +27,9 @@ public final class Model: @unchecked Sendable {
     /// The same, as states keep it: each h and c padded to 16 floats.
     let paddedStateSize: Int
     let paddedStateOffsets: [Int]
+    /// The first bidirectional layer, if any: such a model runs whole
+    /// sequences only, each from zero state (kept: the step path asks).
+    public let firstBidirectionalLayer: Int?
 
     init(inputSize: Int, layers: [Layer], parameters: FloatBuffer, parameterCount: Int, metadata: ByteBuffer?) {
         self.inputSize = inputSize
@@ -46,6 +49,7 @@ public final class Model: @unchecked Sendable {
         self.stateSize = size
         self.paddedStateOffsets = paddedOffsets
         self.paddedStateSize = paddedSize
+        firstBidirectionalLayer = layers.firstIndex { $0.isBidirectional }
     }
 
     /// Calls `body(paddedOffset, offset, length)` for each state vector of a
@@ -96,9 +100,6 @@ public final class Model: @unchecked Sendable {
         for i in range { half.base[i] = Float16(parameters.base[i]).bitPattern }
     }
 
-    /// The first bidirectional layer, if any: such a model runs whole
-    /// sequences only, each from zero state.
-    public var firstBidirectionalLayer: Int? { layers.firstIndex { $0.isBidirectional } }
 
     /// Where parameter-buffer index `index` is, as `layers[i].name[row][column]`.
     func describe(parameterIndex index: Int) -> String {
