@@ -53,11 +53,14 @@ let package = Package(
             providers: [.apt(["libjson-c-dev"])]
         ),
         .target(name: "CRecurCPU"),
+        // int8 weight storage's product (VNNI intrinsics have no Swift spelling);
+        // always optimised, like the Swift kernels.
+        .target(name: "CRecurInt8", cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "RecurKernelInterface"),
         kernels("Portable", defines: ["RECUR_PORTABLE", "RECUR_FMA"], march: nil),
         .target(
             name: "RecurCore",
-            dependencies: ["CJSONC", "CRecurCPU", "RecurKernelInterface", "RecurKernelsPortable"]
+            dependencies: ["CJSONC", "CRecurCPU", "CRecurInt8", "RecurKernelInterface", "RecurKernelsPortable"]
                 + x86KernelTargets.map { .target(name: $0) },
             swiftSettings: x86Levels ? [.define("RECUR_X86_LEVELS")] : [],
             linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libjson-c.a"], .when(platforms: [.linux]))]

@@ -156,6 +156,9 @@ static void inference_workload(const char *id, const char *what, const char *lay
     /* IDs ending in 'h' (S1h, S2h): the same model with fp16 weight storage. */
     if (id[strlen(id) - 1] == 'h' && (status = recur_model_set_weight_storage(model, RECUR_WEIGHTS_FP16)) != RECUR_OK)
         fail("fp16", status);
+    /* IDs ending in 'q' (S1q, S2q): int8 weight storage. */
+    if (id[strlen(id) - 1] == 'q' && (status = recur_model_set_weight_storage(model, RECUR_WEIGHTS_INT8)) != RECUR_OK)
+        fail("int8", status);
     status = recur_state_create(model, batch, &w.state);
     if (status != RECUR_OK) fail("state", status);
     if (threads > 1 && (status = recur_state_set_threads(w.state, threads)) != RECUR_OK) fail("threads", status);
@@ -378,6 +381,10 @@ int main(int argc, char **argv)
     inference_workload("S2", "LSTM 64->256, dense 16; B=1, step", "{\"type\": \"lstm\", \"hidden_size\": 256}, {\"type\": \"dense\", \"units\": 16}",
                        64, 1, 1, 2.0 * (4 * 256 * (64 + 256) + 16 * 256));
     inference_workload("S2h", "LSTM 64->256, dense 16; B=1, step; fp16 weights", "{\"type\": \"lstm\", \"hidden_size\": 256}, {\"type\": \"dense\", \"units\": 16}",
+                       64, 1, 1, 2.0 * (4 * 256 * (64 + 256) + 16 * 256));
+    inference_workload("S1q", "LSTM 16->64, dense 4; B=1, step; int8 weights", "{\"type\": \"lstm\", \"hidden_size\": 64}, {\"type\": \"dense\", \"units\": 4}",
+                       16, 1, 1, 2.0 * (4 * 64 * (16 + 64) + 4 * 64));
+    inference_workload("S2q", "LSTM 64->256, dense 16; B=1, step; int8 weights", "{\"type\": \"lstm\", \"hidden_size\": 256}, {\"type\": \"dense\", \"units\": 16}",
                        64, 1, 1, 2.0 * (4 * 256 * (64 + 256) + 16 * 256));
     inference_workload("S3", "LSTM 32->128, dense 8; B=256, step", "{\"type\": \"lstm\", \"hidden_size\": 128}, {\"type\": \"dense\", \"units\": 8}",
                        32, 256, 1, 2.0 * (4 * 128 * (32 + 128) + 8 * 128));

@@ -50,7 +50,7 @@ WHEELS = Path(os.environ.get("PIP_FIND_LINKS", "/opt/wheels"))
 # bench.c saves the L1 model to these files before loading them back.
 L1_FILES = {"flat": Path("/tmp/recur_bench_L1_flat.json"), "base64": Path("/tmp/recur_bench_L1_base64.json")}
 
-ALL_IDS = ["S1", "S1h", "S1g", "S1r", "S2", "S2h", "S3", "Q1", "Q2", "QF", "QB", "QL", "QLa", "T1", "T2", "L1"]
+ALL_IDS = ["S1", "S1h", "S1q", "S1g", "S1r", "S2", "S2h", "S2q", "S3", "Q1", "Q2", "QF", "QB", "QL", "QLa", "T1", "T2", "L1"]
 THREADED_IDS = ["S3", "Q1", "T1"]  # also measured with 2 threads
 
 US, MS = 1e3, 1e6
@@ -105,10 +105,14 @@ WORKLOADS = {
     "S1": Workload("LSTM 16→64, dense 4; B=1, step", "step", "lstm", 16, 64, 1, 4, 1, 1),
     "S1h": Workload("LSTM 16→64, dense 4; B=1, step; fp16 weights", "step", "lstm", 16, 64, 1, 4, 1, 1,
                     recur_only=True),
+    "S1q": Workload("LSTM 16→64, dense 4; B=1, step; int8 weights", "step", "lstm", 16, 64, 1, 4, 1, 1,
+                    recur_only=True),
     "S1g": Workload("GRU 16→64, dense 4; B=1, step", "step", "gru", 16, 64, 1, 4, 1, 1),
     "S1r": Workload("RNN 16→64, dense 4; B=1, step", "step", "rnn", 16, 64, 1, 4, 1, 1),
     "S2": Workload("LSTM 64→256, dense 16; B=1, step", "step", "lstm", 64, 256, 1, 16, 1, 1),
     "S2h": Workload("LSTM 64→256, dense 16; B=1, step; fp16 weights", "step", "lstm", 64, 256, 1, 16, 1, 1,
+                    recur_only=True),
+    "S2q": Workload("LSTM 64→256, dense 16; B=1, step; int8 weights", "step", "lstm", 64, 256, 1, 16, 1, 1,
                     recur_only=True),
     "S3": Workload("LSTM 32→128, dense 8; B=256, step", "step", "lstm", 32, 128, 1, 8, 256, 1),
     "Q1": Workload("LSTM 64→256→256, dense 16; B=32, T=128", "sequence", "lstm", 64, 256, 2, 16, 32, 128),
@@ -565,7 +569,9 @@ def workload_rows(ids, recur, torch_times, ort_times, rtneural, streams, peak):
 
 
 # (numerator, denominator, what the ratio says, its target): issue 13's rows.
-PAIRS = [("QB", "QF", "a bidirectional layer / the same layer forward only", 2.2, "about 2x (≤ 2.2x)"),
+PAIRS = [("S2q", "S2", "int8 weights / fp32 weights, one LSTM 64→256 step", 0.5, "≤ 0.5x (2x faster)"),
+         ("S2h", "S2", "fp16 weights / fp32 weights, one LSTM 64→256 step", 0.6, "≤ 0.6x"),
+         ("QB", "QF", "a bidirectional layer / the same layer forward only", 2.2, "about 2x (≤ 2.2x)"),
          ("QL", "QLa", "mixed lengths in one call / each stream alone for its length, summed", 1.0, "≤ 1x")]
 PAIR_HEADER = ["ratio", "what", "Recur", "target", "met"]
 

@@ -60,7 +60,8 @@ typedef enum recur_tensor_encoding {
 /* How a model keeps the weights that inference reads. */
 typedef enum recur_weight_storage {
     RECUR_WEIGHTS_FP32 = 0, /* float32 weights (the default). */
-    RECUR_WEIGHTS_FP16 = 1  /* fp16 copies of the weights, widened to float32 as they are read. */
+    RECUR_WEIGHTS_FP16 = 1, /* fp16 copies of the weights, widened to float32 as they are read. */
+    RECUR_WEIGHTS_INT8 = 2  /* int8 copies of the weight matrices with a scale per output (biases stay float32); each step's input is quantized to int8 on the fly (PyTorch's dynamic quantization) and multiplied in integers (VNNI where the CPU has it). Inference only: a trainer step is refused. */
 } recur_weight_storage;
 
 /* Opaque handles. */
@@ -249,10 +250,14 @@ recur_status recur_model_set_tensor(recur_model *model, size_t layer, const char
 
 /* Chooses how inference reads the model's weights: RECUR_WEIGHTS_FP16
  * keeps fp16 copies (half the bytes a batch-1 step streams; arithmetic stays
- * float32; outputs move by about 1e-3, see docs/performance.md) and
- * RECUR_WEIGHTS_FP32 (the default) goes back. The float32 weights are kept:
- * training updates both, saving writes float32. Do not call it while a
- * state runs on the model.
+ * float32; outputs move by about 1e-3, see docs/performance.md);
+ * RECUR_WEIGHTS_INT8 keeps int8 copies of the weight matrices with a scale
+ * per output, quantizes each step's input on the fly and multiplies in
+ * integers (a quarter of the bytes; outputs move by up to ~7e-3 on the
+ * reference cases; inference only: trainer steps are then refused with
+ * RECUR_ERROR_MODEL); RECUR_WEIGHTS_FP32 (the default) goes back. The
+ * float32 weights are kept: training updates fp16 copies too, saving
+ * writes float32. Do not call it while a state runs on the model.
  * Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (model NULL, unknown
  * storage), RECUR_ERROR_NUMERIC (a weight beyond fp16's range, 65504),
  * RECUR_ERROR_OUT_OF_MEMORY.

@@ -236,10 +236,14 @@ public func recur_model_set_tensor(_ model: ModelPointer?, _ layer: UInt, _ name
 
 /// Chooses how inference reads the model's weights: RECUR_WEIGHTS_FP16
 /// keeps fp16 copies (half the bytes a batch-1 step streams; arithmetic stays
-/// float32; outputs move by about 1e-3, see docs/performance.md) and
-/// RECUR_WEIGHTS_FP32 (the default) goes back. The float32 weights are kept:
-/// training updates both, saving writes float32. Do not call it while a
-/// state runs on the model.
+/// float32; outputs move by about 1e-3, see docs/performance.md);
+/// RECUR_WEIGHTS_INT8 keeps int8 copies of the weight matrices with a scale
+/// per output, quantizes each step's input on the fly and multiplies in
+/// integers (a quarter of the bytes; outputs move by up to ~7e-3 on the
+/// reference cases; inference only: trainer steps are then refused with
+/// RECUR_ERROR_MODEL); RECUR_WEIGHTS_FP32 (the default) goes back. The
+/// float32 weights are kept: training updates fp16 copies too, saving
+/// writes float32. Do not call it while a state runs on the model.
 /// Returns RECUR_OK, RECUR_ERROR_INVALID_ARGUMENT (model NULL, unknown
 /// storage), RECUR_ERROR_NUMERIC (a weight beyond fp16's range, 65504),
 /// RECUR_ERROR_OUT_OF_MEMORY.

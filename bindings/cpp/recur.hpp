@@ -433,7 +433,7 @@ public:
         detail::check(recur_model_set_tensor(handle_, layer, name.c_str(), values.data(), values.size()), where);
     }
 
-    // RECUR_WEIGHTS_FP16 or RECUR_WEIGHTS_FP32 (see recur.h). No State may run meanwhile.
+    // RECUR_WEIGHTS_FP16, RECUR_WEIGHTS_INT8 or RECUR_WEIGHTS_FP32 (see recur.h). No State may run meanwhile.
     void set_weight_storage(recur_weight_storage storage)
     {
         detail::check(recur_model_set_weight_storage(handle("Model::set_weight_storage"), storage),

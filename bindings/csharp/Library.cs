@@ -20,6 +20,8 @@ namespace Recur
         Fp32 = 0,
         /// <summary>fp16 copies, widened to float32 as read; outputs move by about 1e-3.</summary>
         Fp16 = 1,
+        /// <summary>int8 copies with a scale per output, multiplied in integers; inference only.</summary>
+        Int8 = 2,
     }
 
     /// <summary>The loaded librecur: its version and kernels.</summary>

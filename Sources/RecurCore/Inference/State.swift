@@ -195,6 +195,7 @@ public final class State {
             }
             room.passes.withUnsafeBufferPointer { passes in
                 let plan = ChunkPlan(passes: passes, halfWeights: model.halfParameters.map { UnsafePointer($0.base) },
+                                     int8: model.int8Weights?.view, int8Path: kernels.int8Path,
                                      lengths: lengths == nil ? nil : UnsafePointer(room.chunkLengths.base))
                 if let pool {
                     let parts = pool.count, batch = self.batch, model = self.model
@@ -352,6 +353,9 @@ private struct ChunkPlan: ForwardBufferPlan {
     /// The model's fp16 weights when it has them (read per call: the
     /// storage may change between calls).
     let halfWeights: UnsafePointer<UInt16>?
+    /// The model's int8 weights when it has them, and the path to multiply them.
+    let int8: Int8View?
+    let int8Path: Int32
     /// Each stream's steps in this chunk, when streams have lengths.
     let lengths: UnsafePointer<Int>?
 
@@ -361,10 +365,13 @@ private struct ChunkPlan: ForwardBufferPlan {
         let pass = passes[index]
         let input = index > 0 ? pass.input
             : Sequences(base: UnsafeMutablePointer(mutating: x), streamStride: inputStreamStride, stepStride: pass.input.stepStride)
-        return ForwardPass(kernels: pass.kernels, weights: pass.weights, halfWeights: halfWeights, streams: streams, steps: steps,
-                           lengths: lengths,
-                           input: input, output: pass.output, record: nil, keepsInitialState: false,
-                           inputProjections: pass.inputProjections, stateProjections: pass.stateProjections, state: pass.state,
-                           bidirectional: pass.bidirectional)
+        var result = ForwardPass(kernels: pass.kernels, weights: pass.weights, halfWeights: halfWeights, streams: streams, steps: steps,
+                                 lengths: lengths,
+                                 input: input, output: pass.output, record: nil, keepsInitialState: false,
+                                 inputProjections: pass.inputProjections, stateProjections: pass.stateProjections, state: pass.state,
+                                 bidirectional: pass.bidirectional)
+        result.int8 = int8
+        result.int8Path = int8Path
+        return result
     }
 }

@@ -53,6 +53,11 @@ extension KernelSet {
     public static var supported: [KernelSet] { [.portable] }
     #endif
 
+    /// The int8 product's path at this level (Sources/CRecurInt8): AVX-512
+    /// VNNI at avx512, AVX-VNNI at avx2, portable C otherwise; each capped
+    /// at what the CPU has. Every path gives the same bits.
+    var int8Path: Int32 { name == "avx512" ? 2 : name == "avx2" ? 1 : 0 }
+
     /// Every level this build can run, by name (for RECUR_CPU).
     static var selectable: [KernelSet] { [.reference] + supported + (supported.contains { $0.name == "portable" } ? [] : [.portable]) }
 

@@ -69,8 +69,11 @@ public final class Model: @unchecked Sendable {
     /// Training and saving always use the float32 `parameters`.
     private(set) var halfParameters: HalfBuffer? = nil
 
+    /// int8 copies for inference, when `setWeightStorage(.int8)` asked for them.
+    private(set) var int8Weights: Int8Weights? = nil
+
     /// How inference reads the weights.
-    public var weightStorage: WeightStorage { halfParameters == nil ? .fp32 : .fp16 }
+    public var weightStorage: WeightStorage { int8Weights != nil ? .int8 : halfParameters == nil ? .fp32 : .fp16 }
 
     /// Switches inference to fp16 weights (halving the bytes a batch-1 step
     /// streams) or back to float32. Arithmetic stays float32, and the float32
@@ -80,6 +83,11 @@ public final class Model: @unchecked Sendable {
         switch storage {
         case .fp32:
             halfParameters = nil
+            int8Weights = nil
+        case .int8:
+            let weights = try Int8Weights(model: self)
+            halfParameters = nil
+            int8Weights = weights
         case .fp16:
             for (index, layer) in layers.enumerated() {
                 for slot in layer.tensors {
@@ -90,6 +98,7 @@ public final class Model: @unchecked Sendable {
             }
             let half = try HalfBuffer(count: parameters.count)
             halfParameters = half
+            int8Weights = nil
             refreshHalfParameters(0..<parameters.count)
         }
     }
@@ -179,9 +188,21 @@ public final class Model: @unchecked Sendable {
                 throw RecurError(.numeric, "values[\(i)] is \(values[i]), beyond the fp16 range (65504) of this model's weights")
             }
         }
+        // The new int8 copy first: if it cannot be allocated, nothing changes.
+        let previous = UnsafeMutableBufferPointer<Float>.allocate(capacity: values.count)
+        defer { previous.deallocate() }
+        for i in 0..<values.count { previous[i] = parameters.base[slot.index(i)] }
         for i in 0..<values.count {
             parameters.base[slot.index(i)] = values[i]
             halfParameters?.base[slot.index(i)] = Float16(values[i]).bitPattern
+        }
+        if int8Weights != nil {
+            do throws(RecurError) {
+                int8Weights = try Int8Weights(model: self)
+            } catch {
+                for i in 0..<values.count { parameters.base[slot.index(i)] = previous[i] }
+                throw error
+            }
         }
     }
 }
@@ -193,4 +214,9 @@ public enum WeightStorage: UInt32, Sendable {
     case fp32 = 0
     /// fp16 copies of the weights, widened to float32 as they are read.
     case fp16 = 1
+    /// int8 copies of the weight matrices with a scale per output (biases
+    /// stay float32); each step's input is quantized to int8 on the fly
+    /// (PyTorch's dynamic quantization) and multiplied in integers (VNNI
+    /// where the CPU has it). Inference only: a trainer step is refused.
+    case int8 = 2
 }

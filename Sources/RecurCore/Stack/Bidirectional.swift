@@ -136,9 +136,12 @@ extension ForwardPass {
     /// This pass as one cell of a bidirectional layer sees it: its own
     /// input order, outputs, record and state.
     func cell(input: Sequences, room: CellRoom, output: Sequences? = nil) -> ForwardPass {
-        ForwardPass(kernels: kernels, weights: weights, halfWeights: halfWeights, streams: streams, steps: steps,
-                    lengths: lengths, input: input, output: output ?? room.output, record: room.record,
-                    keepsInitialState: keepsInitialState, inputProjections: inputProjections,
-                    stateProjections: stateProjections, state: room.state, bidirectional: nil)
+        var pass = ForwardPass(kernels: kernels, weights: weights, halfWeights: halfWeights, streams: streams, steps: steps,
+                               lengths: lengths, input: input, output: output ?? room.output, record: room.record,
+                               keepsInitialState: keepsInitialState, inputProjections: inputProjections,
+                               stateProjections: stateProjections, state: room.state, bidirectional: nil)
+        pass.int8 = int8
+        pass.int8Path = int8Path
+        return pass
     }
 }

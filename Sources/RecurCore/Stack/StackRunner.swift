@@ -76,6 +76,10 @@ struct ForwardPass {
     /// reads that (nil in training and with float32 storage).
     let weights: UnsafePointer<Float>
     let halfWeights: UnsafePointer<UInt16>?
+    /// The model's int8 weights when inference reads those (nil otherwise),
+    /// and the kernel level's int8 path (KernelSet.int8Path).
+    var int8: Int8View? = nil
+    var int8Path: Int32 = 0
     let streams: Range<Int>
     let steps: Int
     /// Per stream (indexed by stream): how many of the `steps` steps it
@@ -116,7 +120,9 @@ struct ForwardPass {
     /// of the parameters, in the model's weight storage for inference.
     @inline(__always)
     func project(_ count: Int, depth: Int, width: Int, weightOffset offset: Int, input: MutableRows, output: MutableRows) {
-        if let halfWeights {
+        if let int8 {
+            int8.project(path: int8Path, count: count, depth: depth, width: width, weightOffset: offset, input: input, output: output)
+        } else if let halfWeights {
             kernels.projectHalf(count: count, depth: depth, width: width, weights: halfWeights + offset,
                                 input: input.readOnly, output: output)
         } else {

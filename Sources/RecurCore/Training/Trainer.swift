@@ -124,6 +124,9 @@ public final class Trainer {
     @discardableResult
     public func step(input: UnsafeBufferPointer<Float>, batch: Int, steps: Int, lengths: UnsafeBufferPointer<UInt>?,
                      targets: TrainingTargets) throws(RecurError) -> Float {
+        guard model.weightStorage != .int8 else {
+            throw .model("the model keeps int8 weights, which are for inference: switch it to fp32 or fp16 storage to train (recur_model_set_weight_storage)")
+        }
         try validate(input: input, batch: batch, steps: steps, lengths: lengths, targets: targets)
         // Everything the step needs, allocated before anything changes.
         if tape?.batch != batch || tape?.steps != steps {

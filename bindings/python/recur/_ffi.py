@@ -45,6 +45,7 @@ class WeightStorage(enum.IntEnum):
 
     FP32 = 0
     FP16 = 1
+    INT8 = 2
 
 
 class recur_model(ctypes.Structure):

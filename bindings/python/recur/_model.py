@@ -95,17 +95,19 @@ class Model(Handle):
 
     @property
     def weight_storage(self):
-        """How inference reads the weights: "fp32" (the default) or "fp16"."""
+        """How inference reads the weights: "fp32" (the default), "fp16" or "int8"."""
         return WeightStorage(lib.recur_model_weight_storage(self._handle())).name.lower()
 
     @weight_storage.setter
     def weight_storage(self, storage):
         """"fp16" keeps fp16 copies of the weights for inference (float32
-        arithmetic, half the bytes per step); "fp32" goes back."""
+        arithmetic, half the bytes per step); "int8" keeps int8 copies with a
+        scale per output and multiplies in integers (a quarter of the bytes;
+        inference only: trainer steps are refused); "fp32" goes back."""
         try:
             code = WeightStorage[str(storage).upper()]
         except KeyError:
-            raise InvalidArgumentError(f"unknown weight storage {storage!r} (expected 'fp32' or 'fp16')") from None
+            raise InvalidArgumentError(f"unknown weight storage {storage!r} (expected 'fp32', 'fp16' or 'int8')") from None
         check(lib.recur_model_set_weight_storage(self._handle(), code))
 
     def clone(self):

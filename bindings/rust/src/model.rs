@@ -42,6 +42,9 @@ pub enum WeightStorage {
     /// fp16 copies of the weights, widened to float32 as they are read
     /// (outputs move by about 1e-3; docs/performance.md).
     Fp16,
+    /// int8 copies with a scale per output, multiplied in integers
+    /// (inference only: trainer steps are refused).
+    Int8,
     /// A storage this crate does not know (from a newer library).
     Unknown(u32),
 }
@@ -51,6 +54,7 @@ impl WeightStorage {
         match self {
             WeightStorage::Fp32 => sys::RECUR_WEIGHTS_FP32,
             WeightStorage::Fp16 => sys::RECUR_WEIGHTS_FP16,
+            WeightStorage::Int8 => sys::RECUR_WEIGHTS_INT8,
             WeightStorage::Unknown(code) => code,
         }
     }
@@ -59,6 +63,7 @@ impl WeightStorage {
         match code {
             sys::RECUR_WEIGHTS_FP32 => WeightStorage::Fp32,
             sys::RECUR_WEIGHTS_FP16 => WeightStorage::Fp16,
+            sys::RECUR_WEIGHTS_INT8 => WeightStorage::Int8,
             other => WeightStorage::Unknown(other),
         }
     }

@@ -46,6 +46,7 @@ pub const RECUR_TENSORS_AUTOMATIC: recur_tensor_encoding = 2;
 pub type recur_weight_storage = c_uint;
 pub const RECUR_WEIGHTS_FP32: recur_weight_storage = 0;
 pub const RECUR_WEIGHTS_FP16: recur_weight_storage = 1;
+pub const RECUR_WEIGHTS_INT8: recur_weight_storage = 2;
 
 /// Opaque handle: `recur_model`.
 #[repr(C)]

@@ -187,6 +187,7 @@ fn constants_match_the_header() {
         ("RECUR_TENSORS_AUTOMATIC", sys::RECUR_TENSORS_AUTOMATIC as i64),
         ("RECUR_WEIGHTS_FP32", sys::RECUR_WEIGHTS_FP32 as i64),
         ("RECUR_WEIGHTS_FP16", sys::RECUR_WEIGHTS_FP16 as i64),
+        ("RECUR_WEIGHTS_INT8", sys::RECUR_WEIGHTS_INT8 as i64),
     ];
     for &(name, value) in constants {
         assert_eq!(header_number(&header, name), value, "{name}");

@@ -1,0 +1,147 @@
+#include "recur_int8.h"
+
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
+int recur_int8_best_path(void)
+{
+#if defined(__x86_64__)
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    int avx512 = (b >> 16) & 1 && (b >> 30) & 1 && (c >> 11) & 1; /* avx512f, avx512bw, avx512_vnni */
+    unsigned xa, xb, xc, xd;
+    int avxvnni = __get_cpuid_count(7, 1, &xa, &xb, &xc, &xd) && ((xa >> 4) & 1) && ((b >> 5) & 1); /* avx_vnni, avx2 */
+    /* The OS must save the wide registers (XCR0: SSE, AVX, and the AVX-512 state). */
+    unsigned xcr0 = 0;
+    if ((c >> 27) & 1) { unsigned hi; __asm__("xgetbv" : "=a"(xcr0), "=d"(hi) : "c"(0)); }
+    if (avx512 && (xcr0 & 0xE6) == 0xE6) return 2;
+    if (avxvnni && (xcr0 & 0x6) == 0x6) return 1;
+#endif
+    return 0;
+}
+
+/* Row quantization, one code for every path: the bits of xq and sx. */
+enum { CHUNK = 4096 }; /* quads of input quantized at a time (16 KB on the stack) */
+
+static float row_scale(const float *x, size_t depth)
+{
+    float largest = 0;
+    for (size_t k = 0; k < depth; k++) {
+        float m = fabsf(x[k]);
+        largest = m > largest ? m : largest;
+    }
+    return largest / 127.0f;
+}
+
+/* Quads [q0, q1) of x as unsigned bytes (round(x / sx) + 128), zero input past depth -> 128. */
+static void quantize(const float *x, size_t depth, float sx, size_t q0, size_t q1, uint8_t *out)
+{
+    float inverse = sx > 0 ? 1.0f / sx : 0.0f;
+    for (size_t k = q0 * 4; k < q1 * 4; k++) {
+        float v = k < depth ? nearbyintf(x[k] * inverse) : 0.0f;
+        v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;
+        out[k - q0 * 4] = (uint8_t)((int)v + 128);
+    }
+}
+
+static void epilogue(const int32_t *acc, const int32_t *compensation, const float *scale, float sx, size_t width, float *out)
+{
+    for (size_t r = 0; r < width; r++) out[r] = ((float)(acc[r] - compensation[r]) * sx) * scale[r];
+}
+
+static void row_portable(size_t depth, size_t width, const int8_t *w, const uint8_t *xu, size_t q0, size_t q1, int32_t *acc)
+{
+    for (size_t q = q0; q < q1; q++) {
+        const uint8_t *xq = xu + (q - q0) * 4;
+        const int8_t *wq = w + q * width * 4;
+        for (size_t r = 0; r < width; r++) {
+            const int8_t *p = wq + r * 4;
+            acc[r] += (int32_t)xq[0] * p[0] + (int32_t)xq[1] * p[1] + (int32_t)xq[2] * p[2] + (int32_t)xq[3] * p[3];
+        }
+    }
+    (void)depth;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+static void row_avx512(size_t width, const int8_t *w, const uint8_t *xu, size_t q0, size_t q1, int32_t *acc)
+{
+    size_t r = 0;
+    for (; r + 64 <= width; r += 64) {
+        __m512i a0 = _mm512_loadu_si512(acc + r), a1 = _mm512_loadu_si512(acc + r + 16);
+        __m512i a2 = _mm512_loadu_si512(acc + r + 32), a3 = _mm512_loadu_si512(acc + r + 48);
+        for (size_t q = q0; q < q1; q++) {
+            int32_t quad;
+            memcpy(&quad, xu + (q - q0) * 4, 4);
+            __m512i x = _mm512_set1_epi32(quad);
+            const int8_t *p = w + (q * width + r) * 4;
+            a0 = _mm512_dpbusd_epi32(a0, x, _mm512_loadu_si512(p));
+            a1 = _mm512_dpbusd_epi32(a1, x, _mm512_loadu_si512(p + 64));
+            a2 = _mm512_dpbusd_epi32(a2, x, _mm512_loadu_si512(p + 128));
+            a3 = _mm512_dpbusd_epi32(a3, x, _mm512_loadu_si512(p + 192));
+        }
+        _mm512_storeu_si512(acc + r, a0); _mm512_storeu_si512(acc + r + 16, a1);
+        _mm512_storeu_si512(acc + r + 32, a2); _mm512_storeu_si512(acc + r + 48, a3);
+    }
+    for (; r < width; r += 16) {
+        __m512i a = _mm512_loadu_si512(acc + r);
+        for (size_t q = q0; q < q1; q++) {
+            int32_t quad;
+            memcpy(&quad, xu + (q - q0) * 4, 4);
+            a = _mm512_dpbusd_epi32(a, _mm512_set1_epi32(quad), _mm512_loadu_si512(w + (q * width + r) * 4));
+        }
+        _mm512_storeu_si512(acc + r, a);
+    }
+}
+
+__attribute__((target("avx2,avxvnni")))
+static void row_avxvnni(size_t width, const int8_t *w, const uint8_t *xu, size_t q0, size_t q1, int32_t *acc)
+{
+    for (size_t r = 0; r < width; r += 16) {
+        __m256i a0 = _mm256_loadu_si256((const __m256i *)(acc + r)), a1 = _mm256_loadu_si256((const __m256i *)(acc + r + 8));
+        for (size_t q = q0; q < q1; q++) {
+            int32_t quad;
+            memcpy(&quad, xu + (q - q0) * 4, 4);
+            __m256i x = _mm256_set1_epi32(quad);
+            const int8_t *p = w + (q * width + r) * 4;
+            a0 = _mm256_dpbusd_avx_epi32(a0, x, _mm256_loadu_si256((const __m256i *)p));
+            a1 = _mm256_dpbusd_avx_epi32(a1, x, _mm256_loadu_si256((const __m256i *)(p + 32)));
+        }
+        _mm256_storeu_si256((__m256i *)(acc + r), a0);
+        _mm256_storeu_si256((__m256i *)(acc + r + 8), a1);
+    }
+}
+#endif
+
+void recur_int8_project(int path, size_t count, size_t depth, size_t width, const int8_t *weights,
+                        const float *scale, const int32_t *compensation, const float *input, size_t input_stride,
+                        float *output, size_t output_stride)
+{
+    static int best = -1;
+    if (best < 0) best = recur_int8_best_path();
+    if (path > best) path = best;
+    uint8_t xu[CHUNK * 4];
+    size_t quads = (depth + 3) / 4;
+    for (size_t i = 0; i < count; i++) {
+        const float *x = input + i * input_stride;
+        float *out = output + i * output_stride;
+        int32_t *acc = (int32_t *)out; /* the sums live in the output row until the epilogue */
+        memset(acc, 0, width * sizeof *acc);
+        float sx = row_scale(x, depth);
+        for (size_t q0 = 0; q0 < quads; q0 += CHUNK) {
+            size_t q1 = q0 + CHUNK < quads ? q0 + CHUNK : quads;
+            quantize(x, depth, sx, q0, q1, xu);
+#if defined(__x86_64__)
+            if (path == 2) { row_avx512(width, weights, xu, q0, q1, acc); continue; }
+            if (path == 1) { row_avxvnni(width, weights, xu, q0, q1, acc); continue; }
+#endif
+            row_portable(depth, width, weights, xu, q0, q1, acc);
+        }
+        epilogue(acc, compensation, scale, sx, width, out);
+    }
+}
