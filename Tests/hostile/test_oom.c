@@ -139,6 +139,18 @@ static recur_status case_fp16(void)
     return status;
 }
 
+static recur_status case_int8(void)
+{
+    /* Larger than make_model's, so that the int8 copy itself is LARGE. */
+    const char *big = "{\"format\": \"recur\", \"version\": 1, \"input_size\": 64, \"init\": {\"seed\": 5}, "
+                      "\"layers\": [{\"type\": \"lstm\", \"hidden_size\": 256}]}";
+    recur_status status;
+    recur_model *model = NULL;
+    if (recur_model_load_json(big, strlen(big), &model) != RECUR_OK) exit(3);
+    ARMED(recur_model_set_weight_storage(model, RECUR_WEIGHTS_INT8));
+    return status;
+}
+
 static recur_status case_state_run(void)
 {
     static float x[64 * 40 * 32], y[64 * 40 * 8];
@@ -171,7 +183,8 @@ static recur_status case_trainer_step(void)
 static const struct { const char *name; case_fn run; } cases[] = {
     {"load_json (flat)", case_load_flat}, {"load_file (base64)", case_load_base64_file},
     {"to_json", case_to_json}, {"save_file", case_save}, {"clone", case_clone},
-    {"set_weight_storage fp16", case_fp16}, {"state_create + run", case_state_run},
+    {"set_weight_storage fp16", case_fp16}, {"set_weight_storage int8", case_int8},
+    {"state_create + run", case_state_run},
     {"trainer_create + step", case_trainer_step},
 };
 
