@@ -8,7 +8,8 @@
 #include <immintrin.h>
 #endif
 
-int recur_int8_best_path(void)
+__attribute__((visibility("hidden")))
+int recurint8_best_path(void)
 {
 #if defined(__x86_64__)
     unsigned a, b, c, d;
@@ -118,12 +119,13 @@ static void row_avxvnni(size_t width, const int8_t *w, const uint8_t *xu, size_t
 }
 #endif
 
-void recur_int8_project(int path, size_t count, size_t depth, size_t width, const int8_t *weights,
+__attribute__((visibility("hidden")))
+void recurint8_project(int path, size_t count, size_t depth, size_t width, const int8_t *weights,
                         const float *scale, const int32_t *compensation, const float *input, size_t input_stride,
                         float *output, size_t output_stride)
 {
     static int best = -1;
-    if (best < 0) best = recur_int8_best_path();
+    if (best < 0) best = recurint8_best_path();
     if (path > best) path = best;
     uint8_t xu[CHUNK * 4];
     size_t quads = (depth + 3) / 4;

@@ -7,10 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Which path recur_int8_project takes: 0 portable C, 1 AVX-VNNI (256-bit),
+/* Which path recurint8_project takes: 0 portable C, 1 AVX-VNNI (256-bit),
    2 AVX-512 VNNI. All give the same bits: the integer sums are exact and
    the float steps around them are the same operations in the same order. */
-int recur_int8_best_path(void);
+int recurint8_best_path(void);
 
 /* out[i][r] = (float)(sum_k xq[i][k] * w[k][r]) * sx[i] * scale[r], for
    i < count, r < width (a multiple of 16), where xq is row i of `input`
@@ -20,7 +20,7 @@ int recur_int8_best_path(void);
    `compensation[r]` = 128 * sum_k w[k][r] (the kernels add 128 to xq to
    use the unsigned-by-signed instructions). `path` is capped at what the
    CPU has. */
-void recur_int8_project(int path, size_t count, size_t depth, size_t width, const int8_t *weights,
+void recurint8_project(int path, size_t count, size_t depth, size_t width, const int8_t *weights,
                         const float *scale, const int32_t *compensation, const float *input, size_t input_stride,
                         float *output, size_t output_stride);
 

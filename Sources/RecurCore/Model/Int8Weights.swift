@@ -84,7 +84,7 @@ struct Int8View {
         var n = 0
         while n < blockCount && blocks[n].weightOffset != weightOffset { n += 1 }
         let block = blocks[n]
-        recur_int8_project(path, count, depth, width, values + block.values, scales + block.outputs,
+        recurint8_project(path, count, depth, width, values + block.values, scales + block.outputs,
                            compensation + block.outputs, input.base, input.stride, output.base, output.stride)
     }
 }
