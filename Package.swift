@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "RecurTests", dependencies: ["Recur"]),
         .testTarget(
             name: "RecurCoreTests",
-            dependencies: ["RecurCore", "RecurKernelInterface"]
+            dependencies: ["RecurCore", "RecurKernelInterface", "CRecurInt8"]
         ),
     ] + (x86Levels ? [
         kernels("SSE2", defines: [], march: nil),

@@ -3,6 +3,7 @@
 // kernel level (the integer sums are exact on every path: portable C,
 // AVX-VNNI, AVX-512 VNNI) and however a stream is called; training refused;
 // a changed tensor re-quantized; saving writes the float32 weights.
+import CRecurInt8
 import Foundation
 import XCTest
 @testable import RecurCore
@@ -51,6 +52,33 @@ final class Int8WeightTests: XCTestCase {
         }
         print("int8 weights: largest output error over the reference cases \(worst)")
         XCTAssertGreaterThan(worst, 0, "int8 storage changes outputs a little")
+    }
+
+    /// Every path the CPU has (portable C, AVX2 vpmaddwd, AVX-VNNI, AVX-512
+    /// VNNI) against the portable one, bit for bit, on random products of
+    /// awkward sizes (depth not a multiple of 4, several rows, long rows).
+    func testEveryInt8PathGivesThePortableBits() throws {
+        let paths = recurint8_paths()
+        var random = SplitMix64(seed: 9)
+        var compared = 0
+        for (count, depth, width) in [(1, 16, 64), (3, 37, 48), (2, 300, 16), (1, 20_001, 32)] {
+            let quads = (depth + 3) / 4
+            let weights = (0..<(quads * 4 * width)).map { _ in Int8(truncatingIfNeeded: Int(random.next() % 255) - 127) }
+            let scale = (0..<width).map { _ in Float(random.uniform(0.001, 0.02)) }
+            let compensation = (0..<width).map { r in 128 * (0..<quads * 4).reduce(Int32(0)) { $0 + Int32(weights[($1 / 4 * width + r) * 4 + $1 % 4]) } }
+            let input = (0..<(count * depth)).map { _ in Float(random.uniform(-3, 3)) }
+            func run(_ path: Int32) -> [Float] {
+                var out = [Float](repeating: .nan, count: count * width)
+                recurint8_project(path, count, depth, width, weights, scale, compensation, input, depth, &out, width)
+                return out
+            }
+            let portable = run(0)
+            for path in Int32(1)...3 where paths & (1 << path) != 0 {
+                XCTAssertEqual(bits(run(path)), bits(portable), "path \(path), \(count)x\(depth)x\(width)")
+                compared += 1
+            }
+        }
+        print("int8 paths this CPU has: \(String(paths, radix: 2)) (bit n: path n); \(compared) comparisons")
     }
 
     func testStepByStepEqualsOneRun() throws {

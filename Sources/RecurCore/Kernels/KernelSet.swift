@@ -54,9 +54,10 @@ extension KernelSet {
     #endif
 
     /// The int8 product's path at this level (Sources/CRecurInt8): AVX-512
-    /// VNNI at avx512, AVX-VNNI at avx2, portable C otherwise; each capped
-    /// at what the CPU has. Every path gives the same bits.
-    var int8Path: Int32 { name == "avx512" ? 2 : name == "avx2" ? 1 : 0 }
+    /// VNNI at avx512, AVX-VNNI (else AVX2's vpmaddwd) at avx2, portable C
+    /// otherwise; each falls back to what the CPU has. Every path gives the
+    /// same bits.
+    var int8Path: Int32 { name == "avx512" ? 3 : name == "avx2" ? 2 : 0 }
 
     /// Every level this build can run, by name (for RECUR_CPU).
     static var selectable: [KernelSet] { [.reference] + supported + (supported.contains { $0.name == "portable" } ? [] : [.portable]) }
