@@ -50,7 +50,11 @@ public final class Model: @unchecked Sendable {
 
     /// The model as a JSON document. Large tensors are written as base64
     /// unless `readable` is true (every float then as decimal text).
-    public func json(readable: Bool = false) -> String { core.json(encoding: readable ? .flat : .automatic) }
+    /// Out of memory is an error (`.outOfMemory`), as in the C API.
+    public func json(readable: Bool = false) throws(RecurError) -> String {
+        let text = try bridged { () throws(RecurCore.RecurError) in try self.core.jsonText(encoding: readable ? .flat : .automatic) }
+        return String(decoding: text.bytes.bindMemory(to: UInt8.self), as: UTF8.self)
+    }
 
     /// Writes the model to `path` atomically: the old file stays intact if
     /// anything fails.

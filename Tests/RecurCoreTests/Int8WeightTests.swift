@@ -17,18 +17,7 @@ final class Int8WeightTests: XCTestCase {
     }
 
     private func run(_ reference: ReferenceCase, lengths: [UInt]?, _ model: Model, kernels: KernelSet) throws -> [Float] {
-        let state = try State(model: model, batch: reference.batch, kernels: kernels)
-        var output = [Float](repeating: .nan, count: reference.batch * reference.steps * model.outputSize)
-        try reference.input.withUnsafeBufferPointer { x in
-            try output.withUnsafeMutableBufferPointer { y in
-                if let lengths {
-                    try lengths.withUnsafeBufferPointer { try state.run(input: x, steps: reference.steps, lengths: $0, output: y) }
-                } else {
-                    try state.run(input: x, steps: reference.steps, output: y)
-                }
-            }
-        }
-        return output
+        try SequenceCase(reference: reference, lengths: lengths).run(model, kernels: kernels).output
     }
 
     func testReferenceCasesWithInt8WeightsAndTheSameBitsOnEveryPath() throws {

@@ -135,7 +135,7 @@ final class RecurTests: XCTestCase {
         defer { unlink(path) }
         try model.save(toFile: path)
         let again = try Model(contentsOfFile: path)
-        XCTAssertEqual(again.json(readable: true), model.json(readable: true))
+        XCTAssertEqual(try again.json(readable: true), try model.json(readable: true))
         let copy = try model.clone()
         var weights = try copy.tensor(layer: 0, name: "weight_ih")
         weights[0] += 1

@@ -18,12 +18,10 @@ public enum TensorEncoding: UInt32, Sendable {
 }
 
 extension Model {
-    /// The model as a JSON document (a Swift string; the C API writes
-    /// through `writeJSON`, which cannot trap when memory runs out).
+    /// The model as a JSON document, for tests and tools (running out of
+    /// memory traps here; the C and Swift APIs use `jsonText`, which throws).
     public func json(encoding: TensorEncoding = .automatic) -> String {
-        guard let out = try? ByteBuffer(capacity: 1 << 16), (try? writeJSON(encoding: encoding, into: out)) != nil else {
-            return ""
-        }
+        let out = try! jsonText(encoding: encoding)
         return String(decoding: out.bytes.bindMemory(to: UInt8.self), as: UTF8.self)
     }
 

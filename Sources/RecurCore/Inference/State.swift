@@ -362,16 +362,18 @@ private struct ChunkPlan: ForwardBufferPlan {
     @inline(__always)
     func forwardPass(layer index: Int, input x: UnsafePointer<Float>, inputStreamStride: Int,
                      streams: Range<Int>, steps: Int) -> ForwardPass {
-        let pass = passes[index]
-        let input = index > 0 ? pass.input
-            : Sequences(base: UnsafeMutablePointer(mutating: x), streamStride: inputStreamStride, stepStride: pass.input.stepStride)
-        var result = ForwardPass(kernels: pass.kernels, weights: pass.weights, halfWeights: halfWeights, streams: streams, steps: steps,
-                                 lengths: lengths,
-                                 input: input, output: pass.output, record: nil, keepsInitialState: false,
-                                 inputProjections: pass.inputProjections, stateProjections: pass.stateProjections, state: pass.state,
-                                 bidirectional: pass.bidirectional)
-        result.int8 = int8
-        result.int8Path = int8Path
-        return result
+        // The layer's pass as laid out once, with this call's part filled in.
+        var pass = passes[index]
+        if index == 0 {
+            pass.input = Sequences(base: UnsafeMutablePointer(mutating: x), streamStride: inputStreamStride,
+                                   stepStride: pass.input.stepStride)
+        }
+        pass.halfWeights = halfWeights
+        pass.int8 = int8
+        pass.int8Path = int8Path
+        pass.streams = streams
+        pass.steps = steps
+        pass.lengths = lengths
+        return pass
     }
 }

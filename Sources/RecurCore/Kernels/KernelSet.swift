@@ -26,6 +26,17 @@ public struct KernelSet: Sendable {
     /// "reference", "portable", "sse2", "avx2" or "avx512".
     public let name: String
     let level: any Kernels.Type
+    /// The int8 product's path at this level (Sources/CRecurInt8): AVX-512
+    /// VNNI at avx512; at avx2, AVX-VNNI (else AVX2's vpmaddwd); portable C
+    /// otherwise; each falls back to what the CPU has. Every path gives the
+    /// same bits. Stored, as the step path reads it on every call.
+    let int8Path: Int32
+
+    init(name: String, level: any Kernels.Type, int8Path: Int32 = 0) {
+        self.name = name
+        self.level = level
+        self.int8Path = int8Path
+    }
 }
 
 extension KernelSet {
@@ -37,8 +48,8 @@ extension KernelSet {
     public static let portable = KernelSet(name: "portable", level: RecurKernelsPortable.FastKernels.self)
     #if RECUR_X86_LEVELS
     public static let sse2 = KernelSet(name: "sse2", level: RecurKernelsSSE2.FastKernels.self)
-    public static let avx2 = KernelSet(name: "avx2", level: RecurKernelsAVX2.FastKernels.self)
-    public static let avx512 = KernelSet(name: "avx512", level: RecurKernelsAVX512.FastKernels.self)
+    public static let avx2 = KernelSet(name: "avx2", level: RecurKernelsAVX2.FastKernels.self, int8Path: 2)
+    public static let avx512 = KernelSet(name: "avx512", level: RecurKernelsAVX512.FastKernels.self, int8Path: 3)
 
     /// The fast levels, lowest first.
     static let levels: [KernelSet] = [.sse2, .avx2, .avx512]
@@ -52,12 +63,6 @@ extension KernelSet {
     /// The fast levels this build has: the portable one.
     public static var supported: [KernelSet] { [.portable] }
     #endif
-
-    /// The int8 product's path at this level (Sources/CRecurInt8): AVX-512
-    /// VNNI at avx512, AVX-VNNI (else AVX2's vpmaddwd) at avx2, portable C
-    /// otherwise; each falls back to what the CPU has. Every path gives the
-    /// same bits.
-    var int8Path: Int32 { name == "avx512" ? 3 : name == "avx2" ? 2 : 0 }
 
     /// Every level this build can run, by name (for RECUR_CPU).
     static var selectable: [KernelSet] { [.reference] + supported + (supported.contains { $0.name == "portable" } ? [] : [.portable]) }

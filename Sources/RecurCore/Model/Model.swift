@@ -188,19 +188,19 @@ public final class Model: @unchecked Sendable {
                 throw RecurError(.numeric, "values[\(i)] is \(values[i]), beyond the fp16 range (65504) of this model's weights")
             }
         }
-        // The new int8 copy first: if it cannot be allocated, nothing changes.
-        let previous = UnsafeMutableBufferPointer<Float>.allocate(capacity: values.count)
-        defer { previous.deallocate() }
-        for i in 0..<values.count { previous[i] = parameters.base[slot.index(i)] }
+        // With int8 storage the whole copy is quantized again; the old
+        // values are kept until that succeeded, so a failure changes nothing.
+        let previous = int8Weights == nil ? nil : try FloatBuffer(count: values.count)
         for i in 0..<values.count {
+            previous?.base[i] = parameters.base[slot.index(i)]
             parameters.base[slot.index(i)] = values[i]
             halfParameters?.base[slot.index(i)] = Float16(values[i]).bitPattern
         }
-        if int8Weights != nil {
+        if let previous {
             do throws(RecurError) {
                 int8Weights = try Int8Weights(model: self)
             } catch {
-                for i in 0..<values.count { parameters.base[slot.index(i)] = previous[i] }
+                for i in 0..<values.count { parameters.base[slot.index(i)] = previous.base[i] }
                 throw error
             }
         }

@@ -60,7 +60,7 @@ public final class ByteBuffer {
     }
 
     /// The bytes, for reading.
-    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
     /// Hands the bytes over as a NUL-terminated malloc'd C string that the
     /// caller frees (recur_string_free); this buffer is left empty.

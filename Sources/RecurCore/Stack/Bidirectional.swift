@@ -136,12 +136,12 @@ extension ForwardPass {
     /// This pass as one cell of a bidirectional layer sees it: its own
     /// input order, outputs, record and state.
     func cell(input: Sequences, room: CellRoom, output: Sequences? = nil) -> ForwardPass {
-        var pass = ForwardPass(kernels: kernels, weights: weights, halfWeights: halfWeights, streams: streams, steps: steps,
-                               lengths: lengths, input: input, output: output ?? room.output, record: room.record,
-                               keepsInitialState: keepsInitialState, inputProjections: inputProjections,
-                               stateProjections: stateProjections, state: room.state, bidirectional: nil)
-        pass.int8 = int8
-        pass.int8Path = int8Path
+        var pass = self
+        pass.input = input
+        pass.output = output ?? room.output
+        pass.record = room.record
+        pass.state = room.state
+        pass.bidirectional = nil
         return pass
     }
 }

@@ -75,36 +75,36 @@ struct ForwardPass {
     /// The model's float32 parameters, and its fp16 copy when inference
     /// reads that (nil in training and with float32 storage).
     let weights: UnsafePointer<Float>
-    let halfWeights: UnsafePointer<UInt16>?
+    var halfWeights: UnsafePointer<UInt16>?
     /// The model's int8 weights when inference reads those (nil otherwise),
     /// and the kernel level's int8 path (KernelSet.int8Path).
     var int8: Int8View? = nil
     var int8Path: Int32 = 0
-    let streams: Range<Int>
-    let steps: Int
+    var streams: Range<Int>
+    var steps: Int
     /// Per stream (indexed by stream): how many of the `steps` steps it
     /// runs, when streams have different lengths (nil: all of them). A
     /// stream's inputs past its steps are never read, nor its outputs
     /// written, and its state stays the one after its own last step.
-    let lengths: UnsafePointer<Int>?
+    var lengths: UnsafePointer<Int>?
     /// The layer's input (the model's input, or the layer below's output).
-    let input: Sequences
+    var input: Sequences
     /// Its output at every step: h_t, or a dense layer's y_t.
-    let output: Sequences
+    var output: Sequences
     /// Training only: what the backward pass needs of every step (the
     /// kind's record), and one step before `output` and `record` the
     /// initial state is kept (`keepsInitialState`).
-    let record: Sequences?
+    var record: Sequences?
     let keepsInitialState: Bool
     /// Room for W_ih x of every (stream, step) (step stride: the layer's width).
     let inputProjections: Sequences
     /// Room for W_hh h of every stream.
     let stateProjections: MutableRows
     /// The layer's state (h, then c) of each stream.
-    let state: MutableRows
+    var state: MutableRows
     /// Where the two cells of a bidirectional layer work (nil for a
     /// forward layer); see Stack/Bidirectional.swift.
-    let bidirectional: BidirectionalRoom?
+    var bidirectional: BidirectionalRoom?
 
     var first: Int { streams.lowerBound }
     var count: Int { streams.count }

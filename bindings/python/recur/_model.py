@@ -250,32 +250,9 @@ def _unpickle_model(cls, text, weight_storage):
 
 
 class NotCopyableError(InvalidArgumentError, TypeError):
-    """A State or Trainer was pickled or copied. Each owns native memory that
-    only it may free, so a copy would share (and free twice) one object.
-    Also a TypeError, what pickle raises for objects it cannot pickle."""
-
-
-def _refuse_copy(self, *args):
-    name = type(self).__name__
-    if name == "State":
-        remedy = ("pickle or copy the model instead (recur.Model pickles through its JSON document) and make a "
-                  "new state with model.state(batch); state.get() and state.set() carry the streams' values")
-    elif name == "Trainer":
-        remedy = ("pickle or copy the model instead (recur.Model pickles through its JSON document) and make a "
-                  "new trainer with model.trainer(config); the optimizer's moments are not carried over")
-    else:
-        remedy = "make a new one instead"
-    raise NotCopyableError(f"a recur.{name} cannot be pickled or copied: it owns a native object that a copy "
-                           f"would share; {remedy}")
-
-
-# State and Trainer (and any other Handle but Model, which overrides these
-# above) refuse copy.copy, copy.deepcopy and pickling: the default copy would
-# duplicate the native pointer and free it twice. Installed on Handle here,
-# where the binding's pickling lives.
-Handle.__reduce__ = _refuse_copy
-Handle.__copy__ = _refuse_copy
-Handle.__deepcopy__ = _refuse_copy
+    """Raised when a Trainer is pickled: its optimizer state has no portable
+    form (copy.copy and copy.deepcopy work). Also a TypeError, what pickle
+    raises for objects it cannot pickle."""
 
 
 def tensor_shape(layers, layer, name):
