@@ -55,6 +55,27 @@ public protocol Kernels: Sendable {
     static func rnnBackward(count: Int, hidden: Int, relu: Bool, outputGradient: ConstRows, carryH: ConstRows,
                             output: ConstRows, gateGradient: MutableRows)
 
+    /// `steps` inference steps of one stream, each with its state
+    /// projection fused in: W_hh h (`depth` = H rows of the layer's float32
+    /// W_hh block) and the cell in one pass, with no call between steps
+    /// (a single stream's step is a chain of latencies: calls and reloads
+    /// would add to it). The same bits as, per step t, `project` of h into
+    /// `stateProjection` followed by the kind's `...Forward` for one stream
+    /// with no record. Row t of `inputProjections` is W_ih x_t, row t of
+    /// `outputs` receives h_t; `state` is the stream's (h, then c).
+    static func lstmSteps(_ steps: Int, depth: Int, hidden: Int, stateWeights: UnsafePointer<Float>, inputProjections: ConstRows,
+                          biasIH: UnsafePointer<Float>?, biasHH: UnsafePointer<Float>?,
+                          stateProjection: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>,
+                          outputs: MutableRows)
+    static func gruSteps(_ steps: Int, depth: Int, hidden: Int, stateWeights: UnsafePointer<Float>, inputProjections: ConstRows,
+                         biasIH: UnsafePointer<Float>?, biasHH: UnsafePointer<Float>?,
+                         stateProjection: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>,
+                         outputs: MutableRows)
+    static func rnnSteps(_ steps: Int, depth: Int, hidden: Int, relu: Bool, stateWeights: UnsafePointer<Float>,
+                         inputProjections: ConstRows, biasIH: UnsafePointer<Float>?, biasHH: UnsafePointer<Float>?,
+                         stateProjection: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>,
+                         outputs: MutableRows)
+
     /// In place on `values` (W x): adds the bias, records the
     /// pre-activation values, applies the activation; lanes `units` ..<
     /// `width` are left zero (in the record too).

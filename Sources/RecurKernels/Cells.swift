@@ -20,26 +20,125 @@ extension FastKernels {
                                    biasIH: UnsafePointer<Float>?, biasHH: UnsafePointer<Float>?,
                                    state: MutableRows, output: MutableRows?, record: MutableRows?) {
         for s in 0..<count {
-            let (a, b) = (inputProjection[s], stateProjection[s])
-            let h = state[s], c = h + hidden
             var j = 0
             while j < hidden {
-                let i = vsigmoid(gate(a, b, biasIH, biasHH, j))
-                let f = vsigmoid(gate(a, b, biasIH, biasHH, hidden + j))
-                let g = vtanh(gate(a, b, biasIH, biasHH, 2 * hidden + j))
-                let o = vsigmoid(gate(a, b, biasIH, biasHH, 3 * hidden + j))
-                let cNew = f * load(c + j) + i * g
-                let hNew = o * vtanh(cNew)
-                store(cNew, c + j)
-                store(hNew, h + j)
-                if let output { store(hNew, output[s] + j) }
-                if let record {
-                    let rec = record[s] + j
-                    store(i, rec); store(f, rec + hidden); store(g, rec + 2 * hidden)
-                    store(o, rec + 3 * hidden); store(cNew, rec + 4 * hidden)
-                }
+                lstmLanes(j, hidden: hidden, inputProjection[s], stateProjection[s], biasIH, biasHH,
+                          state: state[s], newH: state[s], output: output?[s], record: record?[s])
                 j += lanes
             }
+        }
+    }
+
+    public static func lstmSteps(_ steps: Int, depth: Int, hidden: Int, stateWeights w: UnsafePointer<Float>, inputProjections: ConstRows,
+                                biasIH: UnsafePointer<Float>?, biasHH: UnsafePointer<Float>?,
+                                stateProjection: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>,
+                                outputs: MutableRows) {
+        for t in 0..<steps {
+            fusedStep(gates: 4, depth: depth, hidden: hidden, weights: w, stateProjection: stateProjection, state: state,
+                      output: outputs[t]) { lane, newH, output in
+                lstmLanes(lane, hidden: hidden, inputProjections[t], stateProjection, biasIH, biasHH,
+                          state: state, newH: newH, output: output, record: nil)
+            }
+        }
+    }
+
+    /// Lanes j ..< j + lanes of one stream's LSTM cell: c in place in
+    /// `state` (h, then c), h' to `newH` and `output`, the record.
+    @_transparent
+    static func lstmLanes(_ j: Int, hidden: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                          _ biasIH: UnsafePointer<Float>?, _ biasHH: UnsafePointer<Float>?,
+                          state: UnsafeMutablePointer<Float>, newH: UnsafeMutablePointer<Float>,
+                          output: UnsafeMutablePointer<Float>?, record: UnsafeMutablePointer<Float>?) {
+        let c = state + hidden
+        let i = vsigmoid(gate(a, b, biasIH, biasHH, j))
+        let f = vsigmoid(gate(a, b, biasIH, biasHH, hidden + j))
+        let g = vtanh(gate(a, b, biasIH, biasHH, 2 * hidden + j))
+        let o = vsigmoid(gate(a, b, biasIH, biasHH, 3 * hidden + j))
+        let cNew = f * load(c + j) + i * g
+        let hNew = o * vtanh(cNew)
+        store(cNew, c + j)
+        store(hNew, newH + j)
+        if let output { store(hNew, output + j) }
+        if let record {
+            let rec = record + j
+            store(i, rec); store(f, rec + hidden); store(g, rec + 2 * hidden)
+            store(o, rec + 3 * hidden); store(cNew, rec + 4 * hidden)
+        }
+    }
+
+    /// W_hh h of the 32 outputs from `j` of each of `gates` gate blocks
+    /// (`hidden` apart, a multiple of 32: each such run is one whole panel
+    /// of W_hh, `depth` x gates·hidden), into `out` at their places: each
+    /// output one FMA chain over k from zero, as `project` makes it. Panels
+    /// go four (AVX-512) or two at a time, for independent sums that hide
+    /// the FMA latency, each read in order, in whole rows of 128 bytes.
+    @inline(__always)
+    static func statePanels<E: WeightElement>(gates: Int, at j: Int, depth: Int, hidden: Int, weights w: UnsafePointer<E>,
+                                              h: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        var g = 0
+        while g < gates {
+            @inline(__always) func panel(_ gate: Int) -> UnsafePointer<E> { panelBase(w, (gate * hidden + j) / panelWidth, depth) }
+            #if RECUR_AVX512
+            if g + 4 <= gates {
+                let (w0, w1, w2, w3) = (panel(g), panel(g + 1), panel(g + 2), panel(g + 3))
+                var a0 = Panel(), a1 = Panel(), a2 = Panel(), a3 = Panel()
+                for k in 0..<depth {
+                    let x = splat(h[k]), row = k * panelWidth
+                    a0.add(x, times: w0 + row); a1.add(x, times: w1 + row)
+                    a2.add(x, times: w2 + row); a3.add(x, times: w3 + row)
+                }
+                a0.store(out + g * hidden + j); a1.store(out + (g + 1) * hidden + j)
+                a2.store(out + (g + 2) * hidden + j); a3.store(out + (g + 3) * hidden + j)
+                g += 4
+                continue
+            }
+            #endif
+            if g + 2 <= gates {
+                let (w0, w1) = (panel(g), panel(g + 1))
+                var a0 = Panel(), a1 = Panel()
+                for k in 0..<depth {
+                    let x = splat(h[k]), row = k * panelWidth
+                    a0.add(x, times: w0 + row); a1.add(x, times: w1 + row)
+                }
+                a0.store(out + g * hidden + j); a1.store(out + (g + 1) * hidden + j)
+                g += 2
+            } else {
+                let w0 = panel(g)
+                var a0 = Panel()
+                for k in 0..<depth { a0.add(splat(h[k]), times: w0 + k * panelWidth) }
+                a0.store(out + g * hidden + j)
+                g += 1
+            }
+        }
+    }
+
+    /// One fused step: with 4 gates (an LSTM) and `hidden` a multiple of
+    /// 32, per run of 32 outputs, W_hh h of that run of every gate
+    /// (`statePanels`) and then the cell of its lanes, so that the cell
+    /// math overlaps the next run's weight loads; h' goes to `output` (h is
+    /// read until the last run), then to the state. Otherwise (gates that
+    /// would leave a panel on its own, or gate blocks that share panels)
+    /// the whole W_hh h first, then every lane's cell, h' straight to the
+    /// state and `output`. `cell(lane, newH, output)` writes h' to both.
+    @inline(__always)
+    static func fusedStep<E: WeightElement>(gates: Int, depth: Int, hidden: Int, weights w: UnsafePointer<E>,
+                                            stateProjection: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>,
+                                            output: UnsafeMutablePointer<Float>,
+                                            cell: (_ lane: Int, _ newH: UnsafeMutablePointer<Float>, _ output: UnsafeMutablePointer<Float>?) -> Void) {
+        if gates % 2 == 0 && hidden % panelWidth == 0 {
+            // h is read until the last run: h' goes to the output, then to the state.
+            var j = 0
+            while j < hidden {
+                statePanels(gates: gates, at: j, depth: depth, hidden: hidden, weights: w, h: state, into: stateProjection)
+                for lane in stride(from: j, to: j + panelWidth, by: lanes) { cell(lane, output, nil) }
+                j += panelWidth
+            }
+            for lane in stride(from: 0, to: hidden, by: lanes) { store(load(output + lane), state + lane) }
+        } else {
+            let width = gates * hidden
+            projectOne(depth: depth, weights: w, panels: width / panelWidth, half: width % panelWidth != 0,
+                       input: state, output: stateProjection)
+            for lane in stride(from: 0, to: hidden, by: lanes) { cell(lane, state, output) }
         }
     }
 
@@ -73,25 +172,47 @@ extension FastKernels {
                                   biasIH: UnsafePointer<Float>?, biasHH: UnsafePointer<Float>?,
                                   state: MutableRows, output: MutableRows?, record: MutableRows?) {
         for s in 0..<count {
-            let (a, b) = (inputProjection[s], stateProjection[s])
-            let h = state[s]
             var j = 0
             while j < hidden {
-                let r = vsigmoid(gate(a, b, biasIH, biasHH, j))
-                let z = vsigmoid(gate(a, b, biasIH, biasHH, hidden + j))
-                var fromInputN = load(a + 2 * hidden + j), fromStateN = load(b + 2 * hidden + j)
-                if let biasIH { fromInputN += load(biasIH + 2 * hidden + j) }
-                if let biasHH { fromStateN += load(biasHH + 2 * hidden + j) }
-                let n = vtanh(fromInputN + r * fromStateN)
-                let hNew = (splat(1) - z) * n + z * load(h + j)
-                store(hNew, h + j)
-                if let output { store(hNew, output[s] + j) }
-                if let record {
-                    let rec = record[s] + j
-                    store(r, rec); store(z, rec + hidden); store(n, rec + 2 * hidden); store(fromStateN, rec + 3 * hidden)
-                }
+                gruLanes(j, hidden: hidden, inputProjection[s], stateProjection[s], biasIH, biasHH,
+                         h: state[s], newH: state[s], output: output?[s], record: record?[s])
                 j += lanes
             }
+        }
+    }
+
+    public static func gruSteps(_ steps: Int, depth: Int, hidden: Int, stateWeights w: UnsafePointer<Float>, inputProjections: ConstRows,
+                               biasIH: UnsafePointer<Float>?, biasHH: UnsafePointer<Float>?,
+                               stateProjection: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>,
+                               outputs: MutableRows) {
+        for t in 0..<steps {
+            fusedStep(gates: 3, depth: depth, hidden: hidden, weights: w, stateProjection: stateProjection, state: state,
+                      output: outputs[t]) { lane, newH, output in
+                gruLanes(lane, hidden: hidden, inputProjections[t], stateProjection, biasIH, biasHH,
+                         h: state, newH: newH, output: output, record: nil)
+            }
+        }
+    }
+
+    /// Lanes j ..< j + lanes of one stream's GRU cell: h from `h`, h' to
+    /// `newH` and `output`, the record.
+    @_transparent
+    static func gruLanes(_ j: Int, hidden: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                         _ biasIH: UnsafePointer<Float>?, _ biasHH: UnsafePointer<Float>?,
+                         h: UnsafePointer<Float>, newH: UnsafeMutablePointer<Float>,
+                         output: UnsafeMutablePointer<Float>?, record: UnsafeMutablePointer<Float>?) {
+        let r = vsigmoid(gate(a, b, biasIH, biasHH, j))
+        let z = vsigmoid(gate(a, b, biasIH, biasHH, hidden + j))
+        var fromInputN = load(a + 2 * hidden + j), fromStateN = load(b + 2 * hidden + j)
+        if let biasIH { fromInputN += load(biasIH + 2 * hidden + j) }
+        if let biasHH { fromStateN += load(biasHH + 2 * hidden + j) }
+        let n = vtanh(fromInputN + r * fromStateN)
+        let hNew = (splat(1) - z) * n + z * load(h + j)
+        store(hNew, newH + j)
+        if let output { store(hNew, output + j) }
+        if let record {
+            let rec = record + j
+            store(r, rec); store(z, rec + hidden); store(n, rec + 2 * hidden); store(fromStateN, rec + 3 * hidden)
         }
     }
 
@@ -123,17 +244,35 @@ extension FastKernels {
                                   biasIH: UnsafePointer<Float>?, biasHH: UnsafePointer<Float>?,
                                   state: MutableRows, output: MutableRows?) {
         for s in 0..<count {
-            let (a, b) = (inputProjection[s], stateProjection[s])
-            let h = state[s]
             var j = 0
             while j < hidden {
-                let pre = gate(a, b, biasIH, biasHH, j)
-                let hNew = relu ? pre.replacing(with: 0, where: pre .< 0) : vtanh(pre)
-                store(hNew, h + j)
-                if let output { store(hNew, output[s] + j) }
+                rnnLanes(j, relu: relu, inputProjection[s], stateProjection[s], biasIH, biasHH, newH: state[s], output: output?[s])
                 j += lanes
             }
         }
+    }
+
+    public static func rnnSteps(_ steps: Int, depth: Int, hidden: Int, relu: Bool, stateWeights w: UnsafePointer<Float>, inputProjections: ConstRows,
+                               biasIH: UnsafePointer<Float>?, biasHH: UnsafePointer<Float>?,
+                               stateProjection: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>,
+                               outputs: MutableRows) {
+        for t in 0..<steps {
+            fusedStep(gates: 1, depth: depth, hidden: hidden, weights: w, stateProjection: stateProjection, state: state,
+                      output: outputs[t]) { lane, newH, output in
+                rnnLanes(lane, relu: relu, inputProjections[t], stateProjection, biasIH, biasHH, newH: newH, output: output)
+            }
+        }
+    }
+
+    /// Lanes j ..< j + lanes of one stream's Elman cell: h' to `newH` and `output`.
+    @_transparent
+    static func rnnLanes(_ j: Int, relu: Bool, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                         _ biasIH: UnsafePointer<Float>?, _ biasHH: UnsafePointer<Float>?,
+                         newH: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>?) {
+        let pre = gate(a, b, biasIH, biasHH, j)
+        let hNew = relu ? pre.replacing(with: 0, where: pre .< 0) : vtanh(pre)
+        store(hNew, newH + j)
+        if let output { store(hNew, output + j) }
     }
 
     public static func rnnBackward(count: Int, hidden: Int, relu: Bool, outputGradient: ConstRows, carryH: ConstRows,

@@ -19,7 +19,7 @@ private let streamTile = 2
 #endif
 
 @inline(__always)
-private func panelBase<E>(_ w: UnsafePointer<E>, _ panel: Int, _ depth: Int) -> UnsafePointer<E> {
+func panelBase<E>(_ w: UnsafePointer<E>, _ panel: Int, _ depth: Int) -> UnsafePointer<E> {
     w + panel * panelWidth * depth
 }
 
@@ -124,7 +124,10 @@ public enum FastKernels: Kernels {
     static func projectOne<E: WeightElement>(depth: Int, weights w: UnsafePointer<E>, panels: Int, half: Bool,
                                              input xi: UnsafePointer<Float>, output o: UnsafeMutablePointer<Float>) {
         var p = 0
-        while p + 2 <= panels {
+        // Three panels left (a GRU's 3 gates of 32): at once, rather than two
+        // and then one whose single chain of sums would wait on the FMA latency.
+        let triple = (panels - p) % 2 == 1 && panels >= 3
+        while p + 2 <= panels - (triple ? 3 : 0) {
             let base0 = panelBase(w, p, depth), base1 = panelBase(w, p + 1, depth)
             var a0 = Panel(), a1 = Panel()
             for k in 0..<depth {
@@ -134,6 +137,18 @@ public enum FastKernels: Kernels {
             }
             a0.store(o + p * panelWidth); a1.store(o + (p + 1) * panelWidth)
             p += 2
+        }
+        if triple {
+            let base0 = panelBase(w, p, depth), base1 = panelBase(w, p + 1, depth), base2 = panelBase(w, p + 2, depth)
+            var a0 = Panel(), a1 = Panel(), a2 = Panel()
+            for k in 0..<depth {
+                let b = splat(xi[k])
+                a0.add(b, times: base0 + k * panelWidth)
+                a1.add(b, times: base1 + k * panelWidth)
+                a2.add(b, times: base2 + k * panelWidth)
+            }
+            a0.store(o + p * panelWidth); a1.store(o + (p + 1) * panelWidth); a2.store(o + (p + 2) * panelWidth)
+            p += 3
         }
         if p < panels {
             let base = panelBase(w, p, depth)

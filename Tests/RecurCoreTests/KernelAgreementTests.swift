@@ -190,4 +190,83 @@ final class KernelAgreementTests: XCTestCase {
             }
         }
     }
+
+    /// The fused single-stream steps (`lstmSteps`, `gruSteps`, `rnnSteps`)
+    /// against what they fuse, per step `project` of h and the kind's
+    /// `...Forward`: bit for bit at the same level (SSE2 included: the same
+    /// operations in the same order), and against the reference kernels as
+    /// every other kernel. Hidden sizes cover both of the fused step's
+    /// shapes (runs of 32 outputs, and the whole product first).
+    func testFusedSteps() {
+        for set in fastKernelSets + [.reference] {
+            for (hidden, depth) in [(16, 16), (32, 7), (48, 45), (64, 64), (96, 81), (128, 113)] {
+                let steps = 3, paddedHidden = hidden  // `depth` is the hidden size, `hidden` its padded size
+                for kind in ["lstm", "gru", "rnn-tanh", "rnn-relu"] {
+                    let gates = kind == "lstm" ? 4 : kind == "gru" ? 3 : 1, width = gates * paddedHidden
+                    let stateSize = (kind == "lstm" ? 2 : 1) * paddedHidden
+                    let weights = values(depth * width, scale: 0.3), ax = values(steps * width, scale: 2)
+                    let bih = values(width), bhh = values(width)
+                    var initial = values(stateSize)
+                    // h past `depth` (the hidden size) is padding: zero, as in a state.
+                    for j in depth..<paddedHidden { initial[j] = 0 }
+                    func run(_ k: any Kernels.Type, fused: Bool) -> [Float] {
+                        var state = initial, outputs = [Float](repeating: .nan, count: steps * paddedHidden)
+                        var scratch = [Float](repeating: .nan, count: width)
+                        weights.withUnsafeBufferPointer { w in ax.withUnsafeBufferPointer { a in
+                        bih.withUnsafeBufferPointer { bi in bhh.withUnsafeBufferPointer { bh in
+                        state.withUnsafeMutableBufferPointer { s in outputs.withUnsafeMutableBufferPointer { o in
+                        scratch.withUnsafeMutableBufferPointer { p in
+                            let (w, s, p) = (w.baseAddress!, s.baseAddress!, p.baseAddress!)
+                            let inputs = ConstRows(base: a.baseAddress!, stride: width)
+                            let outs = MutableRows(base: o.baseAddress!, stride: paddedHidden)
+                            let (bi, bh) = (bi.baseAddress!, bh.baseAddress!)
+                            if fused {
+                                switch kind {
+                                case "lstm":
+                                    k.lstmSteps(steps, depth: depth, hidden: paddedHidden, stateWeights: w, inputProjections: inputs,
+                                                biasIH: bi, biasHH: bh, stateProjection: p, state: s, outputs: outs)
+                                case "gru":
+                                    k.gruSteps(steps, depth: depth, hidden: paddedHidden, stateWeights: w, inputProjections: inputs,
+                                               biasIH: nil, biasHH: bh, stateProjection: p, state: s, outputs: outs)
+                                default:
+                                    k.rnnSteps(steps, depth: depth, hidden: paddedHidden, relu: kind == "rnn-relu", stateWeights: w,
+                                               inputProjections: inputs, biasIH: bi, biasHH: nil, stateProjection: p, state: s,
+                                               outputs: outs)
+                                }
+                                return
+                            }
+                            for t in 0..<steps {
+                                k.project(count: 1, depth: depth, width: width, weights: w, input: ConstRows(base: s, stride: 0),
+                                          output: MutableRows(base: p, stride: 0))
+                                let (a, b) = (ConstRows(base: inputs[t], stride: 0), ConstRows(base: p, stride: 0))
+                                let (state, out) = (MutableRows(base: s, stride: 0), MutableRows(base: outs[t], stride: 0))
+                                switch kind {
+                                case "lstm":
+                                    k.lstmForward(count: 1, hidden: paddedHidden, inputProjection: a, stateProjection: b, biasIH: bi,
+                                                  biasHH: bh, state: state, output: out, record: nil)
+                                case "gru":
+                                    k.gruForward(count: 1, hidden: paddedHidden, inputProjection: a, stateProjection: b, biasIH: nil,
+                                                 biasHH: bh, state: state, output: out, record: nil)
+                                default:
+                                    k.rnnForward(count: 1, hidden: paddedHidden, relu: kind == "rnn-relu", inputProjection: a,
+                                                 stateProjection: b, biasIH: bi, biasHH: nil, state: state, output: out)
+                                }
+                            }
+                        } } } } } } }
+                        return state + outputs
+                    }
+                    let what = "\(set.name) \(kind) hidden \(hidden) depth \(depth)"
+                    let fused = run(set.level, fused: true)
+                    // Same level: always the same bits.
+                    let unfused = run(set.level, fused: false)
+                    for i in fused.indices where fused[i].bitPattern != unfused[i].bitPattern {
+                        XCTFail("\(what): fused element \(i) is \(fused[i]), unfused \(unfused[i])")
+                        break
+                    }
+                    XCTAssertFalse(fused.contains { !$0.isFinite }, what)
+                    assertAgree(fused, run(ReferenceKernels.self, fused: false), what, tolerance: 1e-5)
+                }
+            }
+        }
+    }
 }

@@ -64,6 +64,10 @@ enum ReferenceKernels: Kernels {
         }
     }
 
+    /// One stream as rows (a single row: the stride is never used).
+    @inline(__always) static func one(_ p: UnsafePointer<Float>) -> ConstRows { ConstRows(base: p, stride: 0) }
+    @inline(__always) static func one(_ p: UnsafeMutablePointer<Float>) -> MutableRows { MutableRows(base: p, stride: 0) }
+
     /// (W_ih x + b_ih) + (W_hh h + b_hh) of gate output `j`; an absent bias
     /// is not added (adding 0 would turn -0 into +0).
     @inline(__always)

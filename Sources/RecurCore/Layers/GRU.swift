@@ -23,7 +23,11 @@ enum GRULayer: LayerDefinition {
         let hidden = layer.paddedHidden
         let biasIH = pass.inputBias(layer), biasHH = pass.recurrentBias(layer)
         let (ax, ah, state, output, record) = (pass.inputProjections, pass.stateProjections, pass.state, pass.output, pass.record)
-        pass.runRecurrent(layer) { t, rows in
+        pass.runRecurrent(layer, fusedSteps: { steps, stream, weights in
+            pass.kernels.gruSteps(steps.count, depth: layer.hiddenSize, hidden: hidden, stateWeights: weights,
+                                  inputProjections: ax.steps(of: stream).from(steps.lowerBound).readOnly, biasIH: biasIH, biasHH: biasHH,
+                                  stateProjection: ah[stream], state: state[stream], outputs: output.steps(of: stream).from(steps.lowerBound))
+        }) { t, rows in
             let first = rows.lowerBound
             pass.kernels.gruForward(count: rows.count, hidden: hidden,
                                     inputProjection: ax.step(t, from: first).readOnly, stateProjection: ah.from(first).readOnly,
@@ -47,6 +51,18 @@ enum GRULayer: LayerDefinition {
 }
 
 extension ReferenceKernels {
+    static func gruSteps(_ steps: Int, depth: Int, hidden: Int, stateWeights: UnsafePointer<Float>,
+                         inputProjections: ConstRows, biasIH: UnsafePointer<Float>?, biasHH: UnsafePointer<Float>?,
+                         stateProjection: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>,
+                         outputs: MutableRows) {
+        for t in 0..<steps {
+            project(count: 1, depth: depth, width: 3 * hidden, weights: stateWeights, input: one(state), output: one(stateProjection))
+            gruForward(count: 1, hidden: hidden, inputProjection: ConstRows(base: inputProjections[t], stride: 0),
+                       stateProjection: one(stateProjection), biasIH: biasIH, biasHH: biasHH, state: one(state),
+                       output: one(outputs[t]), record: nil)
+        }
+    }
+
     static func gruForward(count: Int, hidden: Int, inputProjection: ConstRows, stateProjection: ConstRows,
                            biasIH: UnsafePointer<Float>?, biasHH: UnsafePointer<Float>?,
                            state: MutableRows, output: MutableRows?, record: MutableRows?) {

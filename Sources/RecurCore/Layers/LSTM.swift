@@ -26,7 +26,11 @@ enum LSTMLayer: LayerDefinition {
                 (record.at(stream: stream, step: 0) - record.stepStride + 4 * hidden).update(from: state[stream] + hidden, count: hidden)
             }
         }
-        pass.runRecurrent(layer) { t, rows in
+        pass.runRecurrent(layer, fusedSteps: { steps, stream, weights in
+            pass.kernels.lstmSteps(steps.count, depth: layer.hiddenSize, hidden: hidden, stateWeights: weights,
+                                   inputProjections: ax.steps(of: stream).from(steps.lowerBound).readOnly, biasIH: biasIH, biasHH: biasHH,
+                                   stateProjection: ah[stream], state: state[stream], outputs: output.steps(of: stream).from(steps.lowerBound))
+        }) { t, rows in
             let first = rows.lowerBound
             pass.kernels.lstmForward(count: rows.count, hidden: hidden,
                                      inputProjection: ax.step(t, from: first).readOnly, stateProjection: ah.from(first).readOnly,
@@ -50,6 +54,18 @@ enum LSTMLayer: LayerDefinition {
 }
 
 extension ReferenceKernels {
+    static func lstmSteps(_ steps: Int, depth: Int, hidden: Int, stateWeights: UnsafePointer<Float>,
+                          inputProjections: ConstRows, biasIH: UnsafePointer<Float>?, biasHH: UnsafePointer<Float>?,
+                          stateProjection: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>,
+                          outputs: MutableRows) {
+        for t in 0..<steps {
+            project(count: 1, depth: depth, width: 4 * hidden, weights: stateWeights, input: one(state), output: one(stateProjection))
+            lstmForward(count: 1, hidden: hidden, inputProjection: ConstRows(base: inputProjections[t], stride: 0),
+                        stateProjection: one(stateProjection), biasIH: biasIH, biasHH: biasHH, state: one(state),
+                        output: one(outputs[t]), record: nil)
+        }
+    }
+
     static func lstmForward(count: Int, hidden: Int, inputProjection: ConstRows, stateProjection: ConstRows,
                             biasIH: UnsafePointer<Float>?, biasHH: UnsafePointer<Float>?,
                             state: MutableRows, output: MutableRows?, record: MutableRows?) {

@@ -19,7 +19,11 @@ enum RNNLayer: LayerDefinition {
         let hidden = layer.paddedHidden, relu = layer.activation == .relu
         let biasIH = pass.inputBias(layer), biasHH = pass.recurrentBias(layer)
         let (ax, ah, state, output) = (pass.inputProjections, pass.stateProjections, pass.state, pass.output)
-        pass.runRecurrent(layer) { t, rows in
+        pass.runRecurrent(layer, fusedSteps: { steps, stream, weights in
+            pass.kernels.rnnSteps(steps.count, depth: layer.hiddenSize, hidden: hidden, relu: relu, stateWeights: weights,
+                                  inputProjections: ax.steps(of: stream).from(steps.lowerBound).readOnly, biasIH: biasIH, biasHH: biasHH,
+                                  stateProjection: ah[stream], state: state[stream], outputs: output.steps(of: stream).from(steps.lowerBound))
+        }) { t, rows in
             let first = rows.lowerBound
             pass.kernels.rnnForward(count: rows.count, hidden: hidden, relu: relu,
                                     inputProjection: ax.step(t, from: first).readOnly, stateProjection: ah.from(first).readOnly,
@@ -40,6 +44,18 @@ enum RNNLayer: LayerDefinition {
 }
 
 extension ReferenceKernels {
+    static func rnnSteps(_ steps: Int, depth: Int, hidden: Int, relu: Bool, stateWeights: UnsafePointer<Float>,
+                         inputProjections: ConstRows, biasIH: UnsafePointer<Float>?, biasHH: UnsafePointer<Float>?,
+                         stateProjection: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>,
+                         outputs: MutableRows) {
+        for t in 0..<steps {
+            project(count: 1, depth: depth, width: hidden, weights: stateWeights, input: one(state), output: one(stateProjection))
+            rnnForward(count: 1, hidden: hidden, relu: relu, inputProjection: ConstRows(base: inputProjections[t], stride: 0),
+                       stateProjection: one(stateProjection), biasIH: biasIH, biasHH: biasHH, state: one(state),
+                       output: one(outputs[t]))
+        }
+    }
+
     static func rnnForward(count: Int, hidden: Int, relu: Bool, inputProjection: ConstRows, stateProjection: ConstRows,
                            biasIH: UnsafePointer<Float>?, biasHH: UnsafePointer<Float>?,
                            state: MutableRows, output: MutableRows?) {

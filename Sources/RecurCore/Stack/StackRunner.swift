@@ -172,31 +172,55 @@ struct ForwardPass {
     func inputBias(_ layer: Layer) -> UnsafePointer<Float>? { layer.inputBiasOffset.map { weights + $0 } }
     func recurrentBias(_ layer: Layer) -> UnsafePointer<Float>? { layer.recurrentBiasOffset.map { weights + $0 } }
 
+    /// W_hh of `layer` for a fused single-stream step, or nil: only
+    /// inference with float32 weights takes it (training records every step;
+    /// fp16 and int8 storage keep their own products).
+    func fusedStateWeights(_ layer: Layer) -> UnsafePointer<Float>? {
+        guard record == nil, int8 == nil, halfWeights == nil else { return nil }
+        return weights + layer.recurrentWeightOffset
+    }
+
+    /// Passes over at most this many streams take the kind's fused steps,
+    /// stream by stream: below the batched product's tile of streams, the
+    /// product goes stream by stream anyway.
+    static let fusedStreams = 2
+
     /// The common shape of a recurrent layer's pass: the input projections
     /// of the whole chunk, then step by step the state projection and the
     /// cell (`cell(t, rows)`, for the streams `rows` that run step t). In
     /// training, first the initial h is kept one step before the outputs
-    /// (the backward pass reads h_t-1 there).
+    /// (the backward pass reads h_t-1 there). In inference over one or two
+    /// streams, each stream's steps go to the kind's fused kernel instead
+    /// (`fusedSteps(steps, stream, W_hh)`: projection and cell per step in
+    /// one call for them all; the same bits).
     ///
     /// The projections are made a block of steps at a time, just before the
     /// cells read them (about 512 KB of them, at least 32 steps, so that
     /// they are still in cache); the floats are the same for any block.
     @inline(__always)
-    func runRecurrent(_ layer: Layer, cell: (_ t: Int, _ rows: Range<Int>) -> Void) {
+    func runRecurrent(_ layer: Layer, fusedSteps: (_ steps: Range<Int>, _ stream: Int, _ stateWeights: UnsafePointer<Float>) -> Void,
+                      cell: (_ t: Int, _ rows: Range<Int>) -> Void) {
         if keepsInitialState {
             for stream in streams {
                 (output.at(stream: stream, step: 0) - output.stepStride).update(from: state[stream], count: layer.paddedHidden)
             }
         }
+        let fused = count <= ForwardPass.fusedStreams ? fusedStateWeights(layer) : nil
         let block = max(32, (1 << 17) / max(1, count * layer.width))
         var start = 0
         while start < steps {
             let end = min(steps, start + block)
             projectInputs(layer, into: inputProjections, steps: start..<end)
-            for t in start..<end {
-                forEachRun(at: t) { rows in
-                    projectState(layer, rows)
-                    cell(t, rows)
+            if let fused {
+                for stream in streams where steps(of: stream) > start {
+                    fusedSteps(start..<min(end, steps(of: stream)), stream, fused)
+                }
+            } else {
+                for t in start..<end {
+                    forEachRun(at: t) { rows in
+                        projectState(layer, rows)
+                        cell(t, rows)
+                    }
                 }
             }
             start = end
