@@ -67,6 +67,43 @@ final class StateTests: XCTestCase {
         XCTAssertThrowsError(try state.reset(stream: -1)) { XCTAssertEqual(($0 as! RecurError).status, .invalidArgument) }
     }
 
+    /// Non-finite input is found 8 values at a time with a scalar tail: at
+    /// every place of a 2-stream, 21-step run (both parts, both streams),
+    /// each kind of non-finite value is refused with its place named; past
+    /// a stream's length it is never read, so it is accepted.
+    func testNonFiniteInputFoundAtEveryPlace() throws {
+        let model = try Model.load(jsonText: runningSum)
+        let state = try State(model: model, batch: 2), steps = 21
+        for place in 0..<(2 * steps) {
+            for bad in [Float.nan, .infinity, -.infinity, Float(bitPattern: 0x7F80_0001)] {
+                var input = [Float](repeating: 0.5, count: 2 * steps)
+                input[place] = bad
+                XCTAssertThrowsError(try state.run(input, steps: steps), "place \(place)") {
+                    let error = $0 as! RecurError
+                    XCTAssertEqual(error.status, .numeric)
+                    XCTAssertTrue(error.message.contains("input[\(place / steps)][\(place % steps)][0]"), error.message)
+                }
+                // Stream 1 runs 10 steps: its later inputs are never read.
+                let lengths: [UInt] = [UInt(steps), 10]
+                var output = [Float](repeating: .nan, count: 2 * steps)
+                let refused: Bool
+                do {
+                    try input.withUnsafeBufferPointer { x in
+                        try lengths.withUnsafeBufferPointer { l in
+                            try output.withUnsafeMutableBufferPointer { try state.run(input: x, steps: steps, lengths: l, output: $0) }
+                        }
+                    }
+                    refused = false
+                } catch {
+                    refused = true
+                }
+                XCTAssertEqual(refused, place < steps + 10, "place \(place) with lengths")
+            }
+        }
+        // Large finite values are not mistaken for infinity.
+        XCTAssertNoThrow(try state.run([Float](repeating: .greatestFiniteMagnitude, count: 2 * steps), steps: steps))
+    }
+
     func testRefusalsLeaveTheStateUnchanged() throws {
         let model = try Model.load(jsonText: runningSum)
         let state = try State(model: model, batch: 2)

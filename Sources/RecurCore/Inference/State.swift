@@ -174,11 +174,32 @@ public final class State {
         for stream in 0..<batch {
             let own = lengths.map { Int($0[stream]) } ?? steps
             let start = stream * steps * inputSize
+            if !containsNonFinite(x + start, count: own * inputSize) { continue }
             for i in start..<(start + own * inputSize) where !x[i].isFinite {
                 let place = oneStep ? "[\(stream)][\(i % inputSize)]" : "[\(stream)][\((i - start) / inputSize)][\(i % inputSize)]"
                 throw RecurError(.numeric, "input\(place) is \(x[i]), not a finite number")
             }
         }
+    }
+
+    /// Whether any of `count` floats is infinite or NaN (all exponent bits
+    /// set), 8 at a time with no branch per value: a long `run` reads every
+    /// input here once more before any kernel does.
+    @inline(__always)
+    private func containsNonFinite(_ p: UnsafePointer<Float>, count: Int) -> Bool {
+        let raw = UnsafeRawPointer(p), exponent = SIMD8<UInt32>(repeating: 0x7F80_0000)
+        var found = SIMDMask<SIMD8<Int32>>(repeating: false)
+        var i = 0
+        while i + 8 <= count {
+            let bits = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<UInt32>.self)
+            found .|= (bits & exponent) .== exponent
+            i += 8
+        }
+        while i < count {
+            if !p[i].isFinite { return true }
+            i += 1
+        }
+        return any(found)
     }
 
     /// Runs `steps` steps chunk by chunk (checked inputs).
@@ -309,13 +330,13 @@ private final class ChunkRoom {
         inputProjections = try FloatBuffer(count: batch * chunk * widest)
         stateProjections = try FloatBuffer(count: batch * widest)
         var outputs: [FloatBuffer] = [], bidirectional: [BidirectionalBuffers] = []
-        var rooms: [BidirectionalRoom?] = []
+        var rooms: [UnsafePointer<BidirectionalRoom>?] = []
         for layer in model.layers {
             outputs.append(try FloatBuffer(count: batch * chunk * layer.paddedOutput))
             if layer.isBidirectional {
                 let buffers = try BidirectionalBuffers(layer: layer, batch: batch, steps: chunk, training: false)
                 bidirectional.append(buffers)
-                rooms.append(buffers.room)
+                rooms.append(buffers.roomPointer)
             } else {
                 rooms.append(nil)
             }

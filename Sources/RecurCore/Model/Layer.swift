@@ -113,8 +113,9 @@ public struct Layer: Sendable {
     var paddedHidden: Int { padded(hiddenSize) }
     /// The output size padded to 16: the stride of the layer's outputs.
     var paddedOutput: Int { padded(outputSize) }
-    /// Floats per row of a weight block: all gates' outputs, padded.
-    var width: Int { kind.gateCount * paddedHidden }
+    /// Floats per row of a weight block: all gates' outputs, padded. Stored:
+    /// the step path reads it, and a kind's gate count is behind a protocol.
+    let width: Int
     /// Offset of W_ih^T (W^T for dense); W_hh^T follows it.
     let inputWeightOffset: Int
     var recurrentWeightOffset: Int { inputWeightOffset + inputSize * width }
@@ -150,7 +151,7 @@ public struct Layer: Sendable {
     func cell(_ index: Int) -> Layer {
         guard isBidirectional else { return self }
         let shift = index * reverseOffset
-        return Layer(kind: kind, inputSize: inputSize, hiddenSize: hiddenSize, activation: activation, direction: .forward,
+        return Layer(kind: kind, inputSize: inputSize, hiddenSize: hiddenSize, activation: activation, direction: .forward, width: width,
                      inputWeightOffset: inputWeightOffset + shift, inputBiasOffset: inputBiasOffset.map { $0 + shift },
                      recurrentBiasOffset: recurrentBiasOffset.map { $0 + shift }, reverseOffset: 0,
                      parameterRange: (parameterRange.lowerBound + shift)..<(parameterRange.lowerBound + shift + reverseOffset))
@@ -180,6 +181,7 @@ public struct Layer: Sendable {
         let span = direction == .bidirectional ? 2 * cellSpan : cellSpan
         let biasOffset = { (name: String) in slots.first { $0.name == name }?.offset }
         let layer = Layer(kind: kind, inputSize: inputSize, hiddenSize: hiddenSize, activation: activation, direction: direction,
+                          width: kind.gateCount * padded(hiddenSize),
                           inputWeightOffset: offset, inputBiasOffset: biasOffset(kind.isRecurrent ? "bias_ih" : "bias"),
                           recurrentBiasOffset: biasOffset("bias_hh"),
                           reverseOffset: direction == .bidirectional ? cellSpan : 0, parameterRange: offset..<(offset + span))

@@ -40,7 +40,11 @@ struct BidirectionalRoom {
 /// `steps` steps; owned by a State (inference) or a Tape (training).
 final class BidirectionalBuffers {
     private let buffers: [FloatBuffer]
-    let room: BidirectionalRoom
+    /// The room, kept where passes can point at it: a pointer keeps
+    /// `ForwardPass` small, and passes are copied per layer and call.
+    private let roomBuffer: AlignedBuffer<BidirectionalRoom>
+    var roomPointer: UnsafePointer<BidirectionalRoom> { UnsafePointer(roomBuffer.base) }
+    var room: BidirectionalRoom { roomBuffer.base.pointee }
 
     init(layer: Layer, batch: Int, steps: Int, training: Bool) throws(RecurError) {
         let hidden = layer.paddedHidden, cellState = layer.cell(0).paddedStateSize
@@ -65,7 +69,8 @@ final class BidirectionalBuffers {
         let forward = try cell(), reverse = try cell()
         let reversedInput = Sequences(base: try buffer(batch * steps * inputStride), streamStride: steps * inputStride,
                                       stepStride: layer.inputSize)
-        room = BidirectionalRoom(
+        roomBuffer = try AlignedBuffer(count: 1)
+        roomBuffer.base.pointee = BidirectionalRoom(
             forward: forward, reverse: reverse, reversedInput: reversedInput,
             reversedInputGradient: training ? Sequences(base: try buffer(batch * steps * inputStride),
                                                         streamStride: steps * inputStride, stepStride: inputStride) : nil,

@@ -23,7 +23,7 @@ enum StackRunner {
             let pass = plan.forwardPass(layer: index, input: input, inputStreamStride: inputStreamStride,
                                         streams: streams, steps: steps)
             if let room = pass.bidirectional {
-                Bidirectional.forward(layer, pass, room)
+                Bidirectional.forward(layer, pass, room.pointee)
             } else {
                 layer.kind.definition.forward(layer, pass)
             }
@@ -104,7 +104,7 @@ struct ForwardPass {
     var state: MutableRows
     /// Where the two cells of a bidirectional layer work (nil for a
     /// forward layer); see Stack/Bidirectional.swift.
-    var bidirectional: BidirectionalRoom?
+    var bidirectional: UnsafePointer<BidirectionalRoom>?
 
     var first: Int { streams.lowerBound }
     var count: Int { streams.count }

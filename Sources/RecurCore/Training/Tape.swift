@@ -126,6 +126,6 @@ extension Tape: ForwardBufferPlan {
                                                 stepStride: model.layers[index].width),
                     stateProjections: MutableRows(base: stateProjections.base, stride: widest),
                     state: MutableRows(base: state.base + model.paddedStateOffsets[index], stride: model.paddedStateSize),
-                    bidirectional: bidirectional[index]?.room)
+                    bidirectional: bidirectional[index]?.roomPointer)
     }
 }
