@@ -56,6 +56,30 @@ public enum FastKernels: Kernels {
             if p == panels && !half { break }
             let base = panelBase(w, p, depth)
             var i = 0
+            #if RECUR_AVX512
+            // Six streams first: twelve independent sums, so that two FMAs a
+            // cycle never wait on one another's latency (four streams' eight
+            // are just enough, with no slack). As many tiles of six as leave
+            // a multiple of four: a stream left alone has only two sums.
+            var sixes = count / 6
+            while sixes > 0 && (count - 6 * sixes) % streamTile != 0 { sixes -= 1 }
+            while p < panels && i < 6 * sixes {
+                let x0 = x + i * inputStride, o0 = out + i * outputStride + p * panelWidth
+                var a0 = Panel(), a1 = Panel(), a2 = Panel(), a3 = Panel(), a4 = Panel(), a5 = Panel()
+                for k in 0..<depth {
+                    let row = base + k * panelWidth
+                    a0.add(splat(x0[k]), times: row)
+                    a1.add(splat(x0[inputStride + k]), times: row)
+                    a2.add(splat(x0[2 * inputStride + k]), times: row)
+                    a3.add(splat(x0[3 * inputStride + k]), times: row)
+                    a4.add(splat(x0[4 * inputStride + k]), times: row)
+                    a5.add(splat(x0[5 * inputStride + k]), times: row)
+                }
+                a0.store(o0); a1.store(o0 + outputStride); a2.store(o0 + 2 * outputStride)
+                a3.store(o0 + 3 * outputStride); a4.store(o0 + 4 * outputStride); a5.store(o0 + 5 * outputStride)
+                i += 6
+            }
+            #endif
             while i + streamTile <= count {
                 let x0 = x + i * inputStride, x1 = x0 + inputStride
                 let o0 = out + i * outputStride + p * panelWidth, o1 = o0 + outputStride
@@ -174,6 +198,29 @@ public enum FastKernels: Kernels {
         for p in 0..<panels {
             let base = g + p * panelWidth * depth, dp = d + p * panelWidth
             var k = 0
+            #if RECUR_AVX512
+            // Six weight rows at a time: twelve vector sums (three rows are
+            // six at this width, too few to hide the FMA latency).
+            while k + 6 <= depth {
+                var a0 = Panel(), a1 = Panel(), a2 = Panel(), a3 = Panel(), a4 = Panel(), a5 = Panel()
+                for i in 0..<count {
+                    let row = dp + i * gradientStride, xi = x + i * inputStride + k
+                    a0.add(splat(xi[0]), times: row)
+                    a1.add(splat(xi[1]), times: row)
+                    a2.add(splat(xi[2]), times: row)
+                    a3.add(splat(xi[3]), times: row)
+                    a4.add(splat(xi[4]), times: row)
+                    a5.add(splat(xi[5]), times: row)
+                }
+                a0.store(base + k * panelWidth, accumulate: true)
+                a1.store(base + (k + 1) * panelWidth, accumulate: true)
+                a2.store(base + (k + 2) * panelWidth, accumulate: true)
+                a3.store(base + (k + 3) * panelWidth, accumulate: true)
+                a4.store(base + (k + 4) * panelWidth, accumulate: true)
+                a5.store(base + (k + 5) * panelWidth, accumulate: true)
+                k += 6
+            }
+            #endif
             // Three weight rows at a time: twelve vector sums per panel.
             while k + 3 <= depth {
                 var a0 = Panel(), a1 = Panel(), a2 = Panel()

@@ -34,6 +34,8 @@ final class KernelAgreementTests: XCTestCase {
     private let shapes: [(count: Int, depth: Int, width: Int)] = [
         (1, 1, 16), (1, 3, 32), (2, 7, 48), (3, 16, 64), (4, 33, 80), (5, 64, 256), (7, 129, 112),
         (1, 300, 304), (9, 31, 16), (6, 257, 96), (1, 80, 256), (11, 5, 208),
+        // Tiles of six streams and then four (AVX-512), six rows of a weight gradient.
+        (10, 37, 96), (14, 6, 48), (32, 12, 64),
     ] + {
         // Random ones: odd depths 1 ... 299, widths 16 ... 304.
         var random = SplitMix64(seed: 77)
