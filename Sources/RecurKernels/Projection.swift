@@ -141,16 +141,32 @@ public enum FastKernels: Kernels {
         }
     }
 
-    /// One stream: two panels at once, so that more independent sums hide
-    /// the FMA latency. (Four at AVX-512 measured no better: S2 -3%, S1,
-    /// S1g, S1r and Q2 +0.3 to 1.4%.)
+    /// One stream: several panels at once, so that more independent sums
+    /// hide the FMA latency: four at AVX-512 (eight sums; S2's W_ih x 6%
+    /// faster, the smaller products even), else two; three when three are
+    /// left (a GRU's gates of 32), rather than two and then one alone.
     @inline(__always)
     static func projectOne<E: WeightElement>(depth: Int, weights w: UnsafePointer<E>, panels: Int, half: Bool,
                                              input xi: UnsafePointer<Float>, output o: UnsafeMutablePointer<Float>) {
         var p = 0
-        // Three panels left (a GRU's 3 gates of 32): at once, rather than two
-        // and then one whose single chain of sums would wait on the FMA latency.
         let triple = (panels - p) % 2 == 1 && panels >= 3
+        #if RECUR_AVX512
+        while p + 4 <= panels - (triple ? 3 : 0) {
+            let base0 = panelBase(w, p, depth), base1 = panelBase(w, p + 1, depth)
+            let base2 = panelBase(w, p + 2, depth), base3 = panelBase(w, p + 3, depth)
+            var a0 = Panel(), a1 = Panel(), a2 = Panel(), a3 = Panel()
+            for k in 0..<depth {
+                let b = splat(xi[k])
+                a0.add(b, times: base0 + k * panelWidth)
+                a1.add(b, times: base1 + k * panelWidth)
+                a2.add(b, times: base2 + k * panelWidth)
+                a3.add(b, times: base3 + k * panelWidth)
+            }
+            a0.store(o + p * panelWidth); a1.store(o + (p + 1) * panelWidth)
+            a2.store(o + (p + 2) * panelWidth); a3.store(o + (p + 3) * panelWidth)
+            p += 4
+        }
+        #endif
         while p + 2 <= panels - (triple ? 3 : 0) {
             let base0 = panelBase(w, p, depth), base1 = panelBase(w, p + 1, depth)
             var a0 = Panel(), a1 = Panel()
