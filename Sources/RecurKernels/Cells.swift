@@ -66,70 +66,56 @@ extension FastKernels {
         }
     }
 
-    /// W_hh h of the 32 outputs from `j` of each of `gates` gate blocks
-    /// (`hidden` apart, a multiple of 32: each such run is one whole panel
-    /// of W_hh, `depth` x gates·hidden), into `out` at their places: each
-    /// output one FMA chain over k from zero, as `project` makes it. Panels
-    /// go four (AVX-512) or two at a time, for independent sums that hide
-    /// the FMA latency, each read in order, in whole rows of 128 bytes.
+    /// An LSTM's W_hh h for the 32 outputs from `j` of each of its 4 gate
+    /// blocks (`hidden` apart, a multiple of 32: each such run is one whole
+    /// panel of W_hh, `depth` x 4·hidden), into `out` at their places: each
+    /// output one FMA chain over k from zero, as `project` makes it. The four
+    /// panels go in one pass at AVX-512 (eight independent sums that hide the
+    /// FMA latency), in two passes of two elsewhere; each is read in order,
+    /// in whole rows of 128 bytes.
     @inline(__always)
-    static func statePanels<E: WeightElement>(gates: Int, at j: Int, depth: Int, hidden: Int, weights w: UnsafePointer<E>,
-                                              h: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        var g = 0
-        while g < gates {
-            @inline(__always) func panel(_ gate: Int) -> UnsafePointer<E> { panelBase(w, (gate * hidden + j) / panelWidth, depth) }
-            #if RECUR_AVX512
-            if g + 4 <= gates {
-                let (w0, w1, w2, w3) = (panel(g), panel(g + 1), panel(g + 2), panel(g + 3))
-                var a0 = Panel(), a1 = Panel(), a2 = Panel(), a3 = Panel()
-                for k in 0..<depth {
-                    let x = splat(h[k]), row = k * panelWidth
-                    a0.add(x, times: w0 + row); a1.add(x, times: w1 + row)
-                    a2.add(x, times: w2 + row); a3.add(x, times: w3 + row)
-                }
-                a0.store(out + g * hidden + j); a1.store(out + (g + 1) * hidden + j)
-                a2.store(out + (g + 2) * hidden + j); a3.store(out + (g + 3) * hidden + j)
-                g += 4
-                continue
-            }
-            #endif
-            if g + 2 <= gates {
-                let (w0, w1) = (panel(g), panel(g + 1))
-                var a0 = Panel(), a1 = Panel()
-                for k in 0..<depth {
-                    let x = splat(h[k]), row = k * panelWidth
-                    a0.add(x, times: w0 + row); a1.add(x, times: w1 + row)
-                }
-                a0.store(out + g * hidden + j); a1.store(out + (g + 1) * hidden + j)
-                g += 2
-            } else {
-                let w0 = panel(g)
-                var a0 = Panel()
-                for k in 0..<depth { a0.add(splat(h[k]), times: w0 + k * panelWidth) }
-                a0.store(out + g * hidden + j)
-                g += 1
-            }
+    static func lstmStatePanels(at j: Int, depth: Int, hidden: Int, weights w: UnsafePointer<Float>,
+                                h: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        @inline(__always) func panel(_ gate: Int) -> UnsafePointer<Float> { panelBase(w, (gate * hidden + j) / panelWidth, depth) }
+        #if RECUR_AVX512
+        let (w0, w1, w2, w3) = (panel(0), panel(1), panel(2), panel(3))
+        var a0 = Panel(), a1 = Panel(), a2 = Panel(), a3 = Panel()
+        for k in 0..<depth {
+            let x = splat(h[k]), row = k * panelWidth
+            a0.add(x, times: w0 + row); a1.add(x, times: w1 + row)
+            a2.add(x, times: w2 + row); a3.add(x, times: w3 + row)
         }
+        a0.store(out + j); a1.store(out + hidden + j); a2.store(out + 2 * hidden + j); a3.store(out + 3 * hidden + j)
+        #else
+        for g in stride(from: 0, to: 4, by: 2) {
+            let (w0, w1) = (panel(g), panel(g + 1))
+            var a0 = Panel(), a1 = Panel()
+            for k in 0..<depth {
+                let x = splat(h[k]), row = k * panelWidth
+                a0.add(x, times: w0 + row); a1.add(x, times: w1 + row)
+            }
+            a0.store(out + g * hidden + j); a1.store(out + (g + 1) * hidden + j)
+        }
+        #endif
     }
 
-    /// One fused step: with 4 gates (an LSTM) and `hidden` a multiple of
-    /// 32, per run of 32 outputs, W_hh h of that run of every gate
-    /// (`statePanels`) and then the cell of its lanes, so that the cell
+    /// One fused step. An LSTM whose `hidden` is a multiple of 32 goes per
+    /// run of 32 outputs: W_hh h of that run of each gate
+    /// (`lstmStatePanels`), then the cell of its lanes, so that the cell
     /// math overlaps the next run's weight loads; h' goes to `output` (h is
-    /// read until the last run), then to the state. Otherwise (gates that
-    /// would leave a panel on its own, or gate blocks that share panels)
+    /// read until the last run), then to the state. Otherwise (3 gates or 1,
+    /// whose panels would not pair up, or gate blocks that share panels)
     /// the whole W_hh h first, then every lane's cell, h' straight to the
     /// state and `output`. `cell(lane, newH, output)` writes h' to both.
     @inline(__always)
-    static func fusedStep<E: WeightElement>(gates: Int, depth: Int, hidden: Int, weights w: UnsafePointer<E>,
-                                            stateProjection: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>,
-                                            output: UnsafeMutablePointer<Float>,
-                                            cell: (_ lane: Int, _ newH: UnsafeMutablePointer<Float>, _ output: UnsafeMutablePointer<Float>?) -> Void) {
-        if gates % 2 == 0 && hidden % panelWidth == 0 {
-            // h is read until the last run: h' goes to the output, then to the state.
+    static func fusedStep(gates: Int, depth: Int, hidden: Int, weights w: UnsafePointer<Float>,
+                          stateProjection: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>,
+                          output: UnsafeMutablePointer<Float>,
+                          cell: (_ lane: Int, _ newH: UnsafeMutablePointer<Float>, _ output: UnsafeMutablePointer<Float>?) -> Void) {
+        if gates == 4 && hidden % panelWidth == 0 {
             var j = 0
             while j < hidden {
-                statePanels(gates: gates, at: j, depth: depth, hidden: hidden, weights: w, h: state, into: stateProjection)
+                lstmStatePanels(at: j, depth: depth, hidden: hidden, weights: w, h: state, into: stateProjection)
                 for lane in stride(from: j, to: j + panelWidth, by: lanes) { cell(lane, output, nil) }
                 j += panelWidth
             }

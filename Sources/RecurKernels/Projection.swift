@@ -51,6 +51,16 @@ public enum FastKernels: Kernels {
             }
             return
         }
+        #if RECUR_AVX512
+        // Tiles of six streams, then of four: as many sixes as leave the
+        // fewest streams alone (a stream alone has only two sums), and of
+        // those the most sixes.
+        var sixes = count / 6
+        for tried in stride(from: count / 6, through: 0, by: -1)
+        where (count - 6 * tried) % streamTile < (count - 6 * sixes) % streamTile {
+            sixes = tried
+        }
+        #endif
         // Panel by panel (a panel's weights stay in L1 cache), all streams.
         for p in 0...panels {
             if p == panels && !half { break }
@@ -59,10 +69,7 @@ public enum FastKernels: Kernels {
             #if RECUR_AVX512
             // Six streams first: twelve independent sums, so that two FMAs a
             // cycle never wait on one another's latency (four streams' eight
-            // are just enough, with no slack). As many tiles of six as leave
-            // a multiple of four: a stream left alone has only two sums.
-            var sixes = count / 6
-            while sixes > 0 && (count - 6 * sixes) % streamTile != 0 { sixes -= 1 }
+            // are just enough, with no slack).
             while p < panels && i < 6 * sixes {
                 let x0 = x + i * inputStride, o0 = out + i * outputStride + p * panelWidth
                 var a0 = Panel(), a1 = Panel(), a2 = Panel(), a3 = Panel(), a4 = Panel(), a5 = Panel()
@@ -149,7 +156,7 @@ public enum FastKernels: Kernels {
     static func projectOne<E: WeightElement>(depth: Int, weights w: UnsafePointer<E>, panels: Int, half: Bool,
                                              input xi: UnsafePointer<Float>, output o: UnsafeMutablePointer<Float>) {
         var p = 0
-        let triple = (panels - p) % 2 == 1 && panels >= 3
+        let triple = panels % 2 == 1 && panels >= 3
         #if RECUR_AVX512
         while p + 4 <= panels - (triple ? 3 : 0) {
             let base0 = panelBase(w, p, depth), base1 = panelBase(w, p + 1, depth)

@@ -201,8 +201,8 @@ final class KernelAgreementTests: XCTestCase {
     /// shapes (runs of 32 outputs, and the whole product first).
     func testFusedSteps() {
         for set in fastKernelSets + [.reference] {
-            for (hidden, depth) in [(16, 16), (32, 7), (48, 45), (64, 64), (96, 81), (128, 113)] {
-                let steps = 3, paddedHidden = hidden  // `depth` is the hidden size, `hidden` its padded size
+            for (paddedHidden, depth) in [(16, 16), (32, 7), (48, 45), (64, 64), (96, 81), (128, 113)] {
+                let steps = 3  // `depth` is the hidden size (W_hh's rows), `paddedHidden` its padded size
                 for kind in ["lstm", "gru", "rnn-tanh", "rnn-relu"] {
                     let gates = kind == "lstm" ? 4 : kind == "gru" ? 3 : 1, width = gates * paddedHidden
                     let stateSize = (kind == "lstm" ? 2 : 1) * paddedHidden
@@ -257,7 +257,7 @@ final class KernelAgreementTests: XCTestCase {
                         } } } } } } }
                         return state + outputs
                     }
-                    let what = "\(set.name) \(kind) hidden \(hidden) depth \(depth)"
+                    let what = "\(set.name) \(kind) padded hidden \(paddedHidden) depth \(depth)"
                     let fused = run(set.level, fused: true)
                     // Same level: always the same bits.
                     let unfused = run(set.level, fused: false)

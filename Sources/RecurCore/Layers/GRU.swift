@@ -57,7 +57,7 @@ extension ReferenceKernels {
                          outputs: MutableRows) {
         for t in 0..<steps {
             project(count: 1, depth: depth, width: 3 * hidden, weights: stateWeights, input: one(state), output: one(stateProjection))
-            gruForward(count: 1, hidden: hidden, inputProjection: ConstRows(base: inputProjections[t], stride: 0),
+            gruForward(count: 1, hidden: hidden, inputProjection: one(inputProjections[t]),
                        stateProjection: one(stateProjection), biasIH: biasIH, biasHH: biasHH, state: one(state),
                        output: one(outputs[t]), record: nil)
         }

@@ -50,7 +50,7 @@ extension ReferenceKernels {
                          outputs: MutableRows) {
         for t in 0..<steps {
             project(count: 1, depth: depth, width: hidden, weights: stateWeights, input: one(state), output: one(stateProjection))
-            rnnForward(count: 1, hidden: hidden, relu: relu, inputProjection: ConstRows(base: inputProjections[t], stride: 0),
+            rnnForward(count: 1, hidden: hidden, relu: relu, inputProjection: one(inputProjections[t]),
                        stateProjection: one(stateProjection), biasIH: biasIH, biasHH: biasHH, state: one(state),
                        output: one(outputs[t]))
         }

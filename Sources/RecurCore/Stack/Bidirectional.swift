@@ -22,7 +22,7 @@ struct CellRoom {
 }
 
 /// Where a bidirectional layer's two cells work: plain pointers into a
-/// `BidirectionalBuffers`, so passes copy it for free.
+/// `BidirectionalBuffers`. Passes point at it (it is some 300 bytes).
 struct BidirectionalRoom {
     let forward: CellRoom
     let reverse: CellRoom
@@ -69,12 +69,13 @@ final class BidirectionalBuffers {
         let forward = try cell(), reverse = try cell()
         let reversedInput = Sequences(base: try buffer(batch * steps * inputStride), streamStride: steps * inputStride,
                                       stepStride: layer.inputSize)
-        roomBuffer = try AlignedBuffer(count: 1)
-        roomBuffer.base.pointee = BidirectionalRoom(
+        let room = BidirectionalRoom(
             forward: forward, reverse: reverse, reversedInput: reversedInput,
             reversedInputGradient: training ? Sequences(base: try buffer(batch * steps * inputStride),
                                                         streamStride: steps * inputStride, stepStride: inputStride) : nil,
             reverseSquares: training ? try buffer(batch * steps) : nil)
+        roomBuffer = try AlignedBuffer(count: 1)
+        roomBuffer.base.initialize(to: room)
         self.buffers = buffers
     }
 }

@@ -181,8 +181,9 @@ struct ForwardPass {
     }
 
     /// Passes over at most this many streams take the kind's fused steps,
-    /// stream by stream: below the batched product's tile of streams, the
-    /// product goes stream by stream anyway.
+    /// stream by stream: at AVX2 and AVX-512 the batched product goes
+    /// stream by stream below three streams anyway. (At SSE2, whose tile is
+    /// two streams, two streams give up sharing weight loads for it.)
     static let fusedStreams = 2
 
     /// The common shape of a recurrent layer's pass: the input projections
@@ -190,9 +191,9 @@ struct ForwardPass {
     /// cell (`cell(t, rows)`, for the streams `rows` that run step t). In
     /// training, first the initial h is kept one step before the outputs
     /// (the backward pass reads h_t-1 there). In inference over one or two
-    /// streams, each stream's steps go to the kind's fused kernel instead
-    /// (`fusedSteps(steps, stream, W_hh)`: projection and cell per step in
-    /// one call for them all; the same bits).
+    /// streams, each stream's steps of a block go to the kind's fused kernel
+    /// instead (`fusedSteps(steps, stream, W_hh)`: projection and cell per
+    /// step, one call for the block's steps; the same bits).
     ///
     /// The projections are made a block of steps at a time, just before the
     /// cells read them (about 512 KB of them, at least 32 steps, so that
