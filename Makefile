@@ -70,8 +70,11 @@ deps:
 
 lib: $(LIB) include/recur.h
 
+# SwiftPM compiles the package's C targets with $CC when it is set, passing
+# clang's flags: a gcc there (CC=gcc make install, or the install check's
+# CC=cc) fails the build, so the library's build does not inherit CC/CXX.
 $(LIB): $(SWIFT_SOURCES) | tools
-	$(SWIFT) build -c release --product recur
+	env -u CC -u CXX $(SWIFT) build -c release --product recur
 	@mkdir -p $(LIBDIR)
 	# Copy then rename: a process that has the old library loaded keeps it intact.
 	cp "$$($(SWIFT) build -c release --show-bin-path)/librecur.so" $(LIB).tmp && mv -f $(LIB).tmp $(LIB)
