@@ -100,8 +100,9 @@ public func recur_state_set(_ state: StatePointer?, _ values: UnsafePointer<Floa
 @_cdecl("recur_state_step")
 public func recur_state_step(_ state: StatePointer?, _ x: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>?) -> Status {
     withStatus { () throws(RecurError) in
-        let state = try Handle.unbox(state, as: State.self, "state")
-        try state.step(x: try required(x, "x"), y: try required(y, "y"))
+        try Handle.borrow(state, as: State.self, "state") { (state) throws(RecurError) in
+            try state.step(x: try required(x, "x"), y: try required(y, "y"))
+        }
     }
 }
 
@@ -117,8 +118,9 @@ public func recur_state_step(_ state: StatePointer?, _ x: UnsafePointer<Float>?,
 @_cdecl("recur_state_run")
 public func recur_state_run(_ state: StatePointer?, _ x: UnsafePointer<Float>?, _ steps: UInt, _ y: UnsafeMutablePointer<Float>?) -> Status {
     withStatus { () throws(RecurError) in
-        let state = try Handle.unbox(state, as: State.self, "state")
-        try state.run(x: try required(x, "x"), steps: try count(steps, "steps"), y: try required(y, "y"))
+        try Handle.borrow(state, as: State.self, "state") { (state) throws(RecurError) in
+            try state.run(x: try required(x, "x"), steps: try count(steps, "steps"), y: try required(y, "y"))
+        }
     }
 }
 

@@ -38,6 +38,18 @@ enum Handle {
         return Unmanaged<T>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
     }
 
+    /// `body(object)` with the object behind a handle, which the caller's
+    /// handle keeps alive for the call: no retain and release around it
+    /// (two atomic operations on every step). NULL is refused as by `unbox`.
+    static func borrow<T: AnyObject, R>(_ pointer: OpaquePointer?, as type: T.Type, _ name: String,
+                                        _ body: (T) throws(RecurError) -> R) throws(RecurError) -> R {
+        guard let pointer else { throw RecurError(.invalidArgument, "\(name) is NULL") }
+        let result: Result<R, RecurError> = Unmanaged<T>.fromOpaque(UnsafeRawPointer(pointer))._withUnsafeGuaranteedRef { object in
+            do throws(RecurError) { return .success(try body(object)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
     /// The object behind a handle, or nil.
     static func peek<T: AnyObject>(_ pointer: OpaquePointer?, as type: T.Type) -> T? {
         pointer.map { Unmanaged<T>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }

@@ -215,8 +215,8 @@ public final class State {
                 for stream in 0..<batch { room.chunkLengths.base[stream] = max(0, min(count, Int(lengths[stream]) - start)) }
             }
             room.passes.withUnsafeBufferPointer { passes in
-                let plan = ChunkPlan(passes: passes, halfWeights: model.halfParameters.map { UnsafePointer($0.base) },
-                                     int8: model.int8Weights?.view, int8Path: kernels.int8Path,
+                let plan = ChunkPlan(passes: passes, halfWeights: model.halfWeights,
+                                     int8: model.int8View, int8Path: kernels.int8Path,
                                      lengths: lengths == nil ? nil : UnsafePointer(room.chunkLengths.base))
                 if let pool {
                     let parts = pool.count, batch = self.batch, model = self.model

@@ -67,10 +67,20 @@ public final class Model: @unchecked Sendable {
     /// fp16 copies of the parameters for inference, in the same layout, when
     /// `setWeightStorage(.fp16)` asked for them (nil: float32, the default).
     /// Training and saving always use the float32 `parameters`.
-    private(set) var halfParameters: HalfBuffer? = nil
+    private(set) var halfParameters: HalfBuffer? = nil {
+        didSet { halfWeights = halfParameters.map { UnsafePointer($0.base) } }
+    }
 
     /// int8 copies for inference, when `setWeightStorage(.int8)` asked for them.
-    private(set) var int8Weights: Int8Weights? = nil
+    private(set) var int8Weights: Int8Weights? = nil {
+        didSet { int8View = int8Weights?.view }
+    }
+
+    /// What every inference call reads of the two above: plain pointers,
+    /// valid while those buffers live, so that a step reads them without
+    /// retaining a buffer.
+    private(set) var halfWeights: UnsafePointer<UInt16>? = nil
+    private(set) var int8View: Int8View? = nil
 
     /// How inference reads the weights.
     public var weightStorage: WeightStorage { int8Weights != nil ? .int8 : halfParameters == nil ? .fp32 : .fp16 }
