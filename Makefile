@@ -33,7 +33,7 @@ LIBDIR     := $(BUILD)/lib
 LIB        := $(LIBDIR)/librecur.so
 CFLAGS_STRICT := -std=c99 -Wall -Wextra -Werror -pedantic
 RPATH      := -Wl,-rpath,$(abspath $(LIBDIR))
-SWIFT_SOURCES := $(shell find Sources -name '*.swift' -o -name '*.h' -o -name '*.modulemap') Package.swift
+SWIFT_SOURCES := $(shell find Sources -name '*.swift' -o -name '*.c' -o -name '*.h' -o -name '*.modulemap') Package.swift
 
 # The version has one source: Sources/RecurCore/Version.swift.
 VERSION_SOURCE := Sources/RecurCore/Version.swift

@@ -3,6 +3,10 @@
 #include <math.h>
 #include <string.h>
 
+/* Every float operation here is rounded as written: the quantization's bits
+   must not depend on the compiler or the CPU. */
+#pragma STDC FP_CONTRACT OFF
+
 #if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
@@ -34,11 +38,23 @@ enum { CHUNK = 4096 }; /* quads of input quantized at a time (16 KB on the stack
 
 static float row_scale(const float *x, size_t depth)
 {
-    float largest = 0;
-    for (size_t k = 0; k < depth; k++) {
-        float m = fabsf(x[k]);
-        largest = m > largest ? m : largest;
+    /* Eight running maxima, not one: a single chain waits on each max's
+       latency. A maximum is exact, so the grouping cannot change it (the
+       input is finite: the state refuses anything else). */
+    float m[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t k = 0;
+    for (; k + 8 <= depth; k += 8) {
+        for (int l = 0; l < 8; l++) {
+            float a = fabsf(x[k + l]);
+            m[l] = a > m[l] ? a : m[l];
+        }
     }
+    for (; k < depth; k++) {
+        float a = fabsf(x[k]);
+        m[0] = a > m[0] ? a : m[0];
+    }
+    float largest = 0;
+    for (int l = 0; l < 8; l++) largest = m[l] > largest ? m[l] : largest;
     return largest / 127.0f;
 }
 
@@ -46,8 +62,14 @@ static float row_scale(const float *x, size_t depth)
 static void quantize(const float *x, size_t depth, float sx, size_t q0, size_t q1, uint8_t *out)
 {
     float inverse = sx > 0 ? 1.0f / sx : 0.0f;
+    /* Round to nearest, ties to even, as nearbyintf in the default rounding
+       mode, without its call: |x * inverse| <= 127 here, and adding 1.5 * 2^23
+       leaves no fraction bits. The product is rounded on its own first (a
+       statement of its own, and FP_CONTRACT is off: no fused multiply-add). */
+    const float magic = 12582912.0f;
     for (size_t k = q0 * 4; k < q1 * 4; k++) {
-        float v = k < depth ? nearbyintf(x[k] * inverse) : 0.0f;
+        float scaled = k < depth ? x[k] * inverse : 0.0f;
+        float v = (scaled + magic) - magic;
         v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;
         out[k - q0 * 4] = (uint8_t)((int)v + 128);
     }
@@ -76,6 +98,22 @@ __attribute__((target("avx512f,avx512bw,avx512vnni")))
 static void row_avx512(size_t width, const int8_t *w, const uint8_t *xu, size_t q0, size_t q1, int32_t *acc)
 {
     size_t r = 0;
+    /* 256 outputs at a time: each row of a quad is then read 1 KB at a time
+       (a step down the quads is `width` * 4 bytes, often a new 4 KB page,
+       where the prefetchers stop). The sums are exact integers: any grouping
+       gives the same bits. */
+    for (; r + 256 <= width; r += 256) {
+        __m512i a[16];
+        for (int v = 0; v < 16; v++) a[v] = _mm512_loadu_si512(acc + r + 16 * v);
+        for (size_t q = q0; q < q1; q++) {
+            int32_t quad;
+            memcpy(&quad, xu + (q - q0) * 4, 4);
+            __m512i x = _mm512_set1_epi32(quad);
+            const int8_t *p = w + (q * width + r) * 4;
+            for (int v = 0; v < 16; v++) a[v] = _mm512_dpbusd_epi32(a[v], x, _mm512_loadu_si512(p + 64 * v));
+        }
+        for (int v = 0; v < 16; v++) _mm512_storeu_si512(acc + r + 16 * v, a[v]);
+    }
     for (; r + 64 <= width; r += 64) {
         __m512i a0 = _mm512_loadu_si512(acc + r), a1 = _mm512_loadu_si512(acc + r + 16);
         __m512i a2 = _mm512_loadu_si512(acc + r + 32), a3 = _mm512_loadu_si512(acc + r + 48);
