@@ -142,33 +142,60 @@ static void row_avx512(size_t width, const int8_t *w, const uint8_t *xu, size_t 
 }
 
 /* AVX2 without VNNI: bytes widened to int16, pairs multiplied and summed by
-   vpmaddwd (255 * 127 * 2 fits in int32: no saturation), the pairs of a
-   quad added by vphaddd. The sums are exact: the same as the VNNI paths'. */
+   vpmaddwd (255 * 127 * 2 fits in int32: no saturation). Each 16 weight
+   bytes (4 outputs x 4 inputs) give 8 pair sums; those are summed over the
+   quads as they are, and a quad's two pairs are added (vphaddd) only once at
+   the end. The sums are exact: the same as the VNNI paths'. 16 outputs per
+   pass; the input's quads are widened once per row, not once per pass. */
 __attribute__((target("avx2")))
 static void row_avx2(size_t width, const int8_t *w, const uint8_t *xu, size_t q0, size_t q1, int32_t *acc)
 {
     /* vphaddd leaves outputs 0 1 4 5 | 2 3 6 7; this puts them back in order. */
     const __m256i order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);
-    for (size_t r = 0; r < width; r += 8) {
-        __m256i a = _mm256_setzero_si256();
-        for (size_t q = q0; q < q1; q++) {
-            const uint8_t *x = xu + (q - q0) * 4;
-            __m256i x4 = _mm256_setr_epi16(x[0], x[1], x[2], x[3], x[0], x[1], x[2], x[3],
-                                           x[0], x[1], x[2], x[3], x[0], x[1], x[2], x[3]);
-            const int8_t *p = w + (q * width + r) * 4;
-            __m256i low = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)p)), x4);
-            __m256i high = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(p + 16))), x4);
-            a = _mm256_add_epi32(a, _mm256_hadd_epi32(low, high));
+    __m256i xw[256];  /* the quads of this chunk, each as 16 int16 (x0 x1 x2 x3, four times) */
+    for (size_t q0b = q0; q0b < q1; q0b += 256) {
+        size_t q1b = q0b + 256 < q1 ? q0b + 256 : q1;
+        for (size_t q = q0b; q < q1b; q++) {
+            int32_t quad;
+            memcpy(&quad, xu + (q - q0) * 4, 4);
+            xw[q - q0b] = _mm256_cvtepu8_epi16(_mm_set1_epi32(quad));
         }
-        a = _mm256_permutevar8x32_epi32(a, order);
-        _mm256_storeu_si256((__m256i *)(acc + r), _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + r)), a));
+        for (size_t r = 0; r < width; r += 16) {  /* width: a multiple of 16 (padded) */
+            __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+            for (size_t q = q0b; q < q1b; q++) {
+                const __m256i x4 = xw[q - q0b];
+                const int8_t *p = w + (q * width + r) * 4;
+                s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)p)), x4));
+                s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(p + 16))), x4));
+                s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(p + 32))), x4));
+                s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(p + 48))), x4));
+            }
+            __m256i a0 = _mm256_permutevar8x32_epi32(_mm256_hadd_epi32(s0, s1), order);
+            __m256i a1 = _mm256_permutevar8x32_epi32(_mm256_hadd_epi32(s2, s3), order);
+            _mm256_storeu_si256((__m256i *)(acc + r), _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + r)), a0));
+            _mm256_storeu_si256((__m256i *)(acc + r + 8), _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + r + 8)), a1));
+        }
     }
 }
 
 __attribute__((target("avx2,avxvnni")))
 static void row_avxvnni(size_t width, const int8_t *w, const uint8_t *xu, size_t q0, size_t q1, int32_t *acc)
 {
-    for (size_t r = 0; r < width; r += 16) {
+    size_t r = 0;
+    /* 64 outputs at a time (as row_avx512's 256): 256 bytes of a quad's row per step down. */
+    for (; r + 64 <= width; r += 64) {
+        __m256i a[8];
+        for (int v = 0; v < 8; v++) a[v] = _mm256_loadu_si256((const __m256i *)(acc + r + 8 * v));
+        for (size_t q = q0; q < q1; q++) {
+            int32_t quad;
+            memcpy(&quad, xu + (q - q0) * 4, 4);
+            __m256i x = _mm256_set1_epi32(quad);
+            const int8_t *p = w + (q * width + r) * 4;
+            for (int v = 0; v < 8; v++) a[v] = _mm256_dpbusd_avx_epi32(a[v], x, _mm256_loadu_si256((const __m256i *)(p + 32 * v)));
+        }
+        for (int v = 0; v < 8; v++) _mm256_storeu_si256((__m256i *)(acc + r + 8 * v), a[v]);
+    }
+    for (; r < width; r += 16) {
         __m256i a0 = _mm256_loadu_si256((const __m256i *)(acc + r)), a1 = _mm256_loadu_si256((const __m256i *)(acc + r + 8));
         for (size_t q = q0; q < q1; q++) {
             int32_t quad;

@@ -50,7 +50,8 @@ final class Int8WeightTests: XCTestCase {
         let paths = recurint8_paths()
         var random = SplitMix64(seed: 9)
         var compared = 0
-        for (count, depth, width) in [(1, 16, 64), (3, 37, 48), (2, 300, 16), (1, 20_001, 32)] {
+        // Also wide rows (passes of 256, 64 and 16 outputs) and more quads than one AVX2 block (256).
+        for (count, depth, width) in [(1, 16, 64), (3, 37, 48), (2, 300, 16), (1, 20_001, 32), (2, 70, 1072), (1, 1100, 80)] {
             let quads = (depth + 3) / 4
             let weights = (0..<(quads * 4 * width)).map { _ in Int8(truncatingIfNeeded: Int(random.next() % 255) - 127) }
             let scale = (0..<width).map { _ in Float(random.uniform(0.001, 0.02)) }
