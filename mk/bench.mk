@@ -3,7 +3,7 @@
 #   make bench                      all workloads, written to benchmarks/results/
 #   make bench BENCH_ARGS=--quick   fewer repetitions (any compare.py flag works there)
 
-.PHONY: bench
+.PHONY: bench bench-int8
 
 BENCH_ARGS ?=
 
@@ -22,3 +22,15 @@ $(BUILD)/bench/stream: benchmarks/stream.c
 
 bench: lib $(BUILD)/bench/bench $(BUILD)/bench/jsonc_parse $(BUILD)/bench/stream
 	$(PYTHON) benchmarks/compare.py $(BENCH_ARGS)
+
+# The int8 product's paths side by side (portable, AVX2, AVX-VNNI, AVX-512
+# VNNI: those this CPU has), built from its C source as the library builds
+# it (clang, -O2: SwiftPM's compiler; gcc keeps the AVX-512 path's sixteen
+# sums in memory): docs/performance.md.
+CLANG ?= clang
+$(BUILD)/bench/int8_paths: benchmarks/int8_paths.c Sources/CRecurInt8/int8.c Sources/CRecurInt8/include/recur_int8.h
+	@mkdir -p $(dir $@)
+	$(CLANG) -O2 -std=c11 -ISources/CRecurInt8/include benchmarks/int8_paths.c Sources/CRecurInt8/int8.c -o $@ -lm
+
+bench-int8: $(BUILD)/bench/int8_paths
+	$(BUILD)/bench/int8_paths
