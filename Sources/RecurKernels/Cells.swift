@@ -77,24 +77,14 @@ extension FastKernels {
     static func lstmStatePanels(at j: Int, depth: Int, hidden: Int, weights w: UnsafePointer<Float>,
                                 h: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
         @inline(__always) func panel(_ gate: Int) -> UnsafePointer<Float> { panelBase(w, (gate * hidden + j) / panelWidth, depth) }
+        @inline(__always) func sums(_ gate: Int) -> UnsafeMutablePointer<Float> { out + gate * hidden + j }
         #if RECUR_AVX512
-        let (w0, w1, w2, w3) = (panel(0), panel(1), panel(2), panel(3))
-        var a0 = Panel(), a1 = Panel(), a2 = Panel(), a3 = Panel()
-        for k in 0..<depth {
-            let x = splat(h[k]), row = k * panelWidth
-            a0.add(x, times: w0 + row); a1.add(x, times: w1 + row)
-            a2.add(x, times: w2 + row); a3.add(x, times: w3 + row)
-        }
-        a0.store(out + j); a1.store(out + hidden + j); a2.store(out + 2 * hidden + j); a3.store(out + 3 * hidden + j)
+        sumPanels(4, depth: depth, input: h, weights: (panel(0), panel(1), panel(2), panel(3)),
+                  outputs: (sums(0), sums(1), sums(2), sums(3)))
         #else
         for g in stride(from: 0, to: 4, by: 2) {
-            let (w0, w1) = (panel(g), panel(g + 1))
-            var a0 = Panel(), a1 = Panel()
-            for k in 0..<depth {
-                let x = splat(h[k]), row = k * panelWidth
-                a0.add(x, times: w0 + row); a1.add(x, times: w1 + row)
-            }
-            a0.store(out + g * hidden + j); a1.store(out + (g + 1) * hidden + j)
+            sumPanels(2, depth: depth, input: h, weights: (panel(g), panel(g + 1), panel(g + 1), panel(g + 1)),
+                      outputs: (sums(g), sums(g + 1), sums(g + 1), sums(g + 1)))
         }
         #endif
     }

@@ -155,60 +155,48 @@ public enum FastKernels: Kernels {
     @inline(__always)
     static func projectOne<E: WeightElement>(depth: Int, weights w: UnsafePointer<E>, panels: Int, half: Bool,
                                              input xi: UnsafePointer<Float>, output o: UnsafeMutablePointer<Float>) {
+        @inline(__always) func pass(_ n: Int, from p: Int) {
+            sumPanels(n, depth: depth, input: xi,
+                      weights: (panelBase(w, p, depth), panelBase(w, p + min(1, n - 1), depth),
+                                panelBase(w, p + min(2, n - 1), depth), panelBase(w, p + min(3, n - 1), depth)),
+                      outputs: (o + p * panelWidth, o + (p + 1) * panelWidth, o + (p + 2) * panelWidth, o + (p + 3) * panelWidth))
+        }
         var p = 0
         let triple = panels % 2 == 1 && panels >= 3
         #if RECUR_AVX512
-        while p + 4 <= panels - (triple ? 3 : 0) {
-            let base0 = panelBase(w, p, depth), base1 = panelBase(w, p + 1, depth)
-            let base2 = panelBase(w, p + 2, depth), base3 = panelBase(w, p + 3, depth)
-            var a0 = Panel(), a1 = Panel(), a2 = Panel(), a3 = Panel()
-            for k in 0..<depth {
-                let b = splat(xi[k])
-                a0.add(b, times: base0 + k * panelWidth)
-                a1.add(b, times: base1 + k * panelWidth)
-                a2.add(b, times: base2 + k * panelWidth)
-                a3.add(b, times: base3 + k * panelWidth)
-            }
-            a0.store(o + p * panelWidth); a1.store(o + (p + 1) * panelWidth)
-            a2.store(o + (p + 2) * panelWidth); a3.store(o + (p + 3) * panelWidth)
-            p += 4
-        }
+        while p + 4 <= panels - (triple ? 3 : 0) { pass(4, from: p); p += 4 }
         #endif
-        while p + 2 <= panels - (triple ? 3 : 0) {
-            let base0 = panelBase(w, p, depth), base1 = panelBase(w, p + 1, depth)
-            var a0 = Panel(), a1 = Panel()
-            for k in 0..<depth {
-                let b = splat(xi[k])
-                a0.add(b, times: base0 + k * panelWidth)
-                a1.add(b, times: base1 + k * panelWidth)
-            }
-            a0.store(o + p * panelWidth); a1.store(o + (p + 1) * panelWidth)
-            p += 2
-        }
-        if triple {
-            let base0 = panelBase(w, p, depth), base1 = panelBase(w, p + 1, depth), base2 = panelBase(w, p + 2, depth)
-            var a0 = Panel(), a1 = Panel(), a2 = Panel()
-            for k in 0..<depth {
-                let b = splat(xi[k])
-                a0.add(b, times: base0 + k * panelWidth)
-                a1.add(b, times: base1 + k * panelWidth)
-                a2.add(b, times: base2 + k * panelWidth)
-            }
-            a0.store(o + p * panelWidth); a1.store(o + (p + 1) * panelWidth); a2.store(o + (p + 2) * panelWidth)
-            p += 3
-        }
-        if p < panels {
-            let base = panelBase(w, p, depth)
-            var a = Panel()
-            for k in 0..<depth { a.add(splat(xi[k]), times: base + k * panelWidth) }
-            a.store(o + p * panelWidth)
-        }
+        while p + 2 <= panels - (triple ? 3 : 0) { pass(2, from: p); p += 2 }
+        if triple { pass(3, from: p); p += 3 }
+        if p < panels { pass(1, from: p) }
         if half {
             let base = panelBase(w, panels, depth)
             var a = HalfPanel()
             for k in 0..<depth { a.add(splat(xi[k]), times: base + k * halfPanelWidth) }
             a.store(o + panels * panelWidth)
         }
+    }
+
+    /// `n` (1 to 4) whole panels' sums over one input row in one pass:
+    /// output r of panel i into outputs.i, one FMA chain over k each, as
+    /// `project`. Only the first `n` of each tuple are read.
+    @inline(__always)
+    static func sumPanels<E: WeightElement>(_ n: Int, depth: Int, input xi: UnsafePointer<Float>,
+                                            weights w: (UnsafePointer<E>, UnsafePointer<E>, UnsafePointer<E>, UnsafePointer<E>),
+                                            outputs o: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
+                                                        UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)) {
+        var a0 = Panel(), a1 = Panel(), a2 = Panel(), a3 = Panel()
+        for k in 0..<depth {
+            let b = splat(xi[k]), row = k * panelWidth
+            a0.add(b, times: w.0 + row)
+            if n > 1 { a1.add(b, times: w.1 + row) }
+            if n > 2 { a2.add(b, times: w.2 + row) }
+            if n > 3 { a3.add(b, times: w.3 + row) }
+        }
+        a0.store(o.0)
+        if n > 1 { a1.store(o.1) }
+        if n > 2 { a2.store(o.2) }
+        if n > 3 { a3.store(o.3) }
     }
 
     /// W[k][r] += sum over i < count of x[i][k] * d[i][r], for k < depth and
